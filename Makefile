@@ -1,0 +1,59 @@
+# Two commands do everything: `make run` and `make test` (see README).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app cession_app
+PYBABEL := $(VENV)/bin/pybabel
+LANGS := pl cs de
+SCALE ?= full
+
+.PHONY: run test install compile translations lint bench web worker clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+compile: install
+	@for lang in $(LANGS); do test -f translations/$$lang/LC_MESSAGES/messages.po || { echo "missing catalog: $$lang"; exit 1; }; done
+	$(PYBABEL) compile -d translations --statistics
+
+translations: install
+	$(PYBABEL) extract -F translations/babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
+		--sort-by-file --no-wrap --project=cession -o translations/messages.pot cession_app
+	@for lang in $(LANGS); do \
+		if [ -f translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(PYBABEL) update -d translations -i translations/messages.pot -l $$lang --no-wrap --ignore-obsolete; \
+		else \
+			$(PYBABEL) init -d translations -i translations/messages.pot -l $$lang --no-wrap; \
+		fi; \
+	done
+	$(MAKE) compile
+
+.env:
+	@echo "SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" > .env
+	@echo "Wrote .env with a new SECRET_KEY."
+
+run: compile .env
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo "Serving on http://127.0.0.1:5000 (log-ins in README). Ctrl+C stops web and worker."
+	@trap 'kill 0' INT TERM EXIT; \
+		$(FLASK) worker & \
+		$(VENV)/bin/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+test: compile
+	$(VENV)/bin/ruff check cession_app tests bench
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check cession_app tests bench
+	$(VENV)/bin/ruff format --check cession_app tests bench
+
+bench: compile
+	$(PY) -m bench --scale $(SCALE)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

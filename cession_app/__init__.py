@@ -1,0 +1,113 @@
+"""cession: move hosting services between customer accounts."""
+
+import logging
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the app: settings from the environment, then ``config`` on top (tests)."""
+    load_dotenv(ROOT / ".env")
+    app = Flask(__name__, static_folder=str(ROOT / "static"), instance_relative_config=True)
+    app.config.update(config_module.from_environ())
+    app.config.update(config or {})
+    _finish_config(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    from . import errors, i18n, labels
+
+    i18n.init_app(app)
+    labels.init_app(app)
+    errors.init_app(app)
+    return app
+
+
+def _finish_config(app):
+    """Derive the settings the extensions need; refuse to start without a secret key."""
+    cfg = app.config
+    if not cfg.get("SECRET_KEY"):
+        if not (cfg.get("DEBUG") or cfg.get("TESTING") or os.environ.get("FLASK_DEBUG") == "1"):
+            raise RuntimeError("SECRET_KEY is not set: refusing to start (see README, Settings).")
+        cfg["SECRET_KEY"] = "dev-only-insecure-key"
+    if not cfg.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        cfg["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'cession.sqlite'}"
+    cfg.setdefault("SQLALCHEMY_DATABASE_URI", cfg["DATABASE_URL"])
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")
+    secure = cfg["BASE_URL"].startswith("https://")
+    cfg.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure,
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE=cfg["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        MAIL_SUPPRESS_SEND=False,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if cfg.get("TESTING"):
+        logging.getLogger("cession").setLevel(logging.INFO)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: foreign keys on, WAL journal, wait for the writer instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def _register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+
+def _register_blueprints(app):
+    from .accounts import bp as accounts_bp
+    from .billing import bp as billing_bp
+    from .dev import bp as dev_bp
+    from .services import bp as services_bp
+    from .transfers import bp as transfers_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(services_bp)
+    app.register_blueprint(transfers_bp)
+    app.register_blueprint(billing_bp)
+    if not app.config["MAIL_SERVER"]:
+        app.register_blueprint(dev_bp)
+
+
+def _register_cli(app):
+    from . import cli
+
+    cli.init_app(app)

@@ -1,0 +1,38 @@
+"""Forms of the accounts pages."""
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired
+
+LANGUAGE_CHOICES = [
+    SelectChoice(code, name)
+    for code, name in (("en", "English"), ("pl", "Polski"), ("cs", "Čeština"), ("de", "Deutsch"))
+]
+TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+
+
+class LoginForm(FlaskForm):
+    """Log-in name and password."""
+
+    login = StringField(_l("Login name"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Log in"))
+
+
+class PreferencesForm(FlaskForm):
+    """The account's language and time zone."""
+
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES])
+    submit = SubmitField(_l("Save"))
+
+
+class LanguageForm(FlaskForm):
+    """The language switcher shown on every page."""
+
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
+

@@ -1,0 +1,92 @@
+"""Views: log in/out, my data, language switcher."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db, limiter, login_manager
+from ..models import Account
+from . import bp
+from .forms import LanguageForm, LoginForm, PreferencesForm
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    """Flask-Login: the account of the session."""
+    return db.session.get(Account, int(user_id))
+
+
+def _safe_next(target):
+    """Only same-site relative paths, so ``next`` cannot send users elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        if not urlsplit(target).netloc:
+            return target
+    return url_for("services.index")
+
+
+@bp.route("/")
+def home():
+    """Start page: my services for a logged-in account, else the log-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("services.index"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    """Log in with login name and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("services.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        account = db.session.scalar(select(Account).filter_by(login=form.login.data.strip()))
+        if account and account.check_password(form.password.data):
+            login_user(account)
+            audit.record("login", "account", account.code, actor=account)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("The login name or password is not correct."), "error")
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Log out (POST only, with CSRF)."""
+    logout_user()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/my-data", methods=["GET", "POST"])
+@login_required
+def my_data():
+    """Show the account's identifiers and let it change language and time zone."""
+    form = PreferencesForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.language = form.language.data
+        current_user.timezone = form.timezone.data
+        audit.record(
+            "preferences_changed", "account", current_user.code, actor=current_user,
+            language=form.language.data, timezone=form.timezone.data,
+        )
+        db.session.commit()
+        flash(_("Your settings have been saved."), "success")
+        return redirect(url_for("accounts.my_data"))
+    return render_template("accounts/my_data.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Remember a visitor's language choice (and a logged-in account's setting)."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        if current_user.is_authenticated:
+            current_user.language = form.language.data
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))

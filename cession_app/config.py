@@ -1,0 +1,51 @@
+"""Settings: defaults in one place, overridden from the environment (and ``.env``)."""
+
+import os
+
+LANGUAGES = ("en", "pl", "cs", "de")
+
+# name -> (default, type). Every entry is documented in the README.
+SETTINGS = {
+    "SECRET_KEY": (None, str),
+    "SECRET_KEY_FALLBACKS": ("", list),
+    "DATABASE_URL": (None, str),
+    "BASE_URL": ("http://127.0.0.1:5000", str),
+    "MAIL_SERVER": ("", str),
+    "MAIL_PORT": (25, int),
+    "MAIL_USE_TLS": (False, bool),
+    "MAIL_USE_SSL": (False, bool),
+    "MAIL_USERNAME": (None, str),
+    "MAIL_PASSWORD": (None, str),
+    "MAIL_DEFAULT_SENDER": ("cession <noreply@localhost>", str),
+    "DEFAULT_LOCALE": ("en", str),
+    "DEFAULT_TIMEZONE": ("Europe/Prague", str),
+    "TRANSFER_EXPIRY_DAYS": (14, int),
+    "REMINDER_DAYS_BEFORE": (2, int),
+    "BILLING_CLOSE_DAY": (0, int),
+    "WORKER_INTERVAL": (0.5, float),
+    "MAIL_RETRY_MAX_DELAY": (600, int),
+    "LOGIN_RATE_LIMIT": ("10 per minute", str),
+    "RESEND_RATE_LIMIT": ("3 per hour", str),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "PAGE_SIZE": (20, int),
+}
+
+
+def _convert(raw, kind):
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind is list:
+        return [part for part in raw.split(",") if part]
+    return kind(raw)
+
+
+def from_environ(environ=None):
+    """Return the settings, each from the environment when set there, else its default."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for name, (default, kind) in SETTINGS.items():
+        raw = environ.get(name)
+        values[name] = default if raw in (None, "") else _convert(raw, kind)
+    if values["SECRET_KEY_FALLBACKS"] == "":
+        values["SECRET_KEY_FALLBACKS"] = []
+    return values

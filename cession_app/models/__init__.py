@@ -1,0 +1,20 @@
+"""All models, importable from one place (and seen by Alembic)."""
+
+from .accounts import Account
+from .audit import AuditEvent
+from .billing import TaxDocumentRequest
+from .outbox import OutboxMessage
+from .services import PaymentRequest, Service
+from .transfers import TransferItem, TransferParty, TransferRequest
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "OutboxMessage",
+    "PaymentRequest",
+    "Service",
+    "TaxDocumentRequest",
+    "TransferItem",
+    "TransferParty",
+    "TransferRequest",
+]

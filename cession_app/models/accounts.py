@@ -1,0 +1,50 @@
+"""Customer accounts."""
+
+import secrets
+import string
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+
+CODE_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_customer_code():
+    """A fresh customer code in the seeds' style: eight letters, then a digit (e.g. egeelhil8)."""
+    letters = "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
+    return letters + secrets.choice(string.digits)
+
+
+class Account(UserMixin, db.Model):
+    """A customer account: identified to others by code, number and login name."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, default=new_customer_code)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Prague")
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    billing_name: Mapped[str] = mapped_column(String(200), default="")
+    billing_address: Mapped[str] = mapped_column(Text, default="")
+    vat_id: Mapped[str] = mapped_column(String(32), default="")
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def set_password(self, password):
+        """Store a strong (scrypt) hash of the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password):
+        """True when the password matches; accounts without one cannot log in."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self):
+        return f"<Account {self.code}>"

@@ -1,0 +1,121 @@
+"""Transfer requests ("cesja", "žádost o převod", "Übertragungsanfrage")."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+# Life cycle: awaiting -> confirmed -> executed; or declined, cancelled, expired, failed.
+OPEN_STATES = ("awaiting", "confirmed")
+END_STATES = ("executed", "declined", "cancelled", "expired", "failed")
+DIRECTIONS = ("push", "pull")  # push: to another customer; pull: to my account
+CHANGES = ("both", "owner", "payer")
+
+
+class TransferRequest(db.Model):
+    """A request to move the owner and/or payer of services of one business case."""
+
+    __tablename__ = "transfer_requests"
+    __table_args__ = (Index("ix_transfer_requests_state_expires", "state", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    change: Mapped[str] = mapped_column(String(8), default="both")
+    domain: Mapped[str] = mapped_column(String(253))
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    from_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    to_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    notify_email: Mapped[str | None] = mapped_column(String(254))
+    notify_language: Mapped[str] = mapped_column(String(5), default="en")
+    state: Mapped[str] = mapped_column(String(16), default="awaiting")
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Makes a double submit of the wizard create a single request.
+    submit_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    initiator = relationship("Account", foreign_keys=[initiator_id])
+    from_account = relationship("Account", foreign_keys=[from_account_id])
+    to_account = relationship("Account", foreign_keys=[to_account_id])
+    items = relationship(
+        "TransferItem", back_populates="request", cascade="all, delete-orphan", lazy="selectin"
+    )
+    parties = relationship(
+        "TransferParty",
+        back_populates="request",
+        cascade="all, delete-orphan",
+        order_by="TransferParty.id",
+        lazy="selectin",
+    )
+
+    @property
+    def is_open(self):
+        """True while the request can still be confirmed, declined or cancelled."""
+        return self.state in OPEN_STATES
+
+    def party_for(self, account_id):
+        """The party row of this account, or None."""
+        return next((p for p in self.parties if p.account_id == account_id), None)
+
+
+class TransferItem(db.Model):
+    """One service in a request, with the owner and payer before and after."""
+
+    __tablename__ = "transfer_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("transfer_requests.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    old_owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    old_payer_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    new_owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    new_payer_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+    request = relationship("TransferRequest", back_populates="items")
+    service = relationship("Service")
+
+
+# A service is in at most one open request: the database enforces the lock.
+Index(
+    "uq_transfer_items_active_service",
+    TransferItem.service_id,
+    unique=True,
+    sqlite_where=text("active = 1"),
+    postgresql_where=text("active"),
+)
+
+
+class TransferParty(db.Model):
+    """An account involved in a request; confirms once whatever its roles."""
+
+    __tablename__ = "transfer_parties"
+    __table_args__ = (UniqueConstraint("request_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("transfer_requests.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Comma-separated roles: owner_from, owner_to, payer_from, payer_to.
+    roles: Mapped[str] = mapped_column(String(64))
+    must_confirm: Mapped[bool] = mapped_column(Boolean, default=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    request = relationship("TransferRequest", back_populates="parties")
+    account = relationship("Account", lazy="joined")
+
+    @property
+    def role_list(self):
+        """The roles as a list."""
+        return [r for r in self.roles.split(",") if r]
+
+    @property
+    def has_acted(self):
+        """True once the party has confirmed or declined."""
+        return self.confirmed_at is not None or self.declined_at is not None

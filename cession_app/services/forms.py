@@ -1,0 +1,18 @@
+"""Forms of the services pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SubmitField
+
+
+class TerminateForm(FlaskForm):
+    """Confirm the termination of a service."""
+
+    submit = SubmitField(_l("Terminate"))
+
+
+class ParametersForm(FlaskForm):
+    """The parameters an owner may change."""
+
+    auto_renew = BooleanField(_l("Renew automatically"))
+    submit = SubmitField(_l("Save"))

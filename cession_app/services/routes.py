@@ -1,0 +1,68 @@
+"""Views: my services, terminate, change parameters."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Service
+from . import bp, operations
+from .forms import ParametersForm, TerminateForm
+
+
+def _service_for(external_id, manage=False):
+    """The service, if the account owns or pays it (404 otherwise); 403 if it must manage."""
+    service = db.session.scalar(select(Service).filter_by(external_id=external_id))
+    if service is None or not operations.roles_of(current_user.id, service):
+        abort(404)
+    if manage and not operations.may_manage(current_user.id, service):
+        abort(403)
+    return service
+
+
+@bp.route("/")
+@login_required
+def index():
+    """My services, grouped by business case, with my role in each."""
+    cases = operations.services_by_case(current_user.id)
+    return render_template(
+        "services/index.html", cases=cases, roles_of=operations.roles_of,
+        may_manage=operations.may_manage, open_prs=operations.open_payment_requests,
+        terminate_form=TerminateForm(),
+    )
+
+
+@bp.route("/<external_id>", methods=["GET", "POST"])
+@login_required
+def detail(external_id):
+    """A service's page; its owner may change parameters here."""
+    service = _service_for(external_id)
+    form = ParametersForm(obj=service)
+    if form.validate_on_submit():
+        if not operations.may_manage(current_user.id, service):
+            abort(403)
+        operations.set_auto_renew(service, form.auto_renew.data, current_user)
+        flash(_("The service %(name)s has been updated.", name=service.external_id), "success")
+        return redirect(url_for("services.detail", external_id=service.external_id))
+    return render_template(
+        "services/detail.html", service=service, form=form,
+        roles=operations.roles_of(current_user.id, service),
+        can_manage=operations.may_manage(current_user.id, service),
+        terminate_form=TerminateForm(),
+    )
+
+
+@bp.route("/<external_id>/terminate", methods=["POST"])
+@login_required
+def terminate(external_id):
+    """Terminate a service: owners only; a payer gets 403."""
+    service = _service_for(external_id, manage=True)
+    if TerminateForm().validate_on_submit():
+        if service.state == "terminating":
+            flash(_("This service is already being terminated."), "info")
+        else:
+            operations.terminate(service, current_user)
+            flash(_("The termination of %(name)s has started.", name=service.external_id),
+                  "success")
+    return redirect(url_for("services.index"))
