@@ -13,6 +13,7 @@ MESSAGES = {
     429: _l("Too many attempts. Please wait a while and try again."),
     500: _l("Something went wrong on our side. Nothing was changed; please try again later."),
 }
+CSRF_MESSAGE = _l("Your form has expired or was sent twice. Please reload the page and try again.")
 
 
 def render_error(code, message=None):
@@ -26,9 +27,7 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        return render_error(
-            400, _l("Your form has expired or was sent twice. Please reload the page and try again.")
-        )
+        return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(error):

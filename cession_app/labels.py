@@ -33,5 +33,6 @@ def role_label(role):
 
 def init_app(app):
     """Make the labels available in every template."""
-    app.jinja_env.globals.update(kind_label=kind_label, state_label=state_label,
-                                 role_label=role_label)
+    app.jinja_env.globals.update(
+        kind_label=kind_label, state_label=state_label, role_label=role_label
+    )

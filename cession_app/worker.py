@@ -4,12 +4,12 @@ import time
 
 from flask import current_app
 
-from . import mail
+from . import mailer
 
 
 def run_once():
     """One pass over all the work; returns a dict of counts."""
-    return {"mails": mail.deliver_pending()}
+    return {"mails": mailer.deliver_pending()}
 
 
 def run(once=False):

@@ -88,8 +88,14 @@ def test_app_refuses_to_start_without_secret_key(monkeypatch):
 
 
 def test_secure_cookie_when_base_url_is_https(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "BASE_URL": "https://panel.example",
-                      "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "BASE_URL": "https://panel.example",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

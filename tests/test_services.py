@@ -40,8 +40,9 @@ def test_owner_can_terminate_and_change_auto_renew(client, make, log_in):
 def test_payer_sees_no_controls_and_is_refused_with_403(client, make, log_in):
     owner = make.account("owner")
     make.account("payer")
-    svc = make.service(owner, payer=db.session.scalar(
-        db.select(type(owner)).filter_by(login="payer")))
+    svc = make.service(
+        owner, payer=db.session.scalar(db.select(type(owner)).filter_by(login="payer"))
+    )
     log_in("payer")
     page = client.get("/services/").get_data(as_text=True)
     assert svc.external_id in page

@@ -35,4 +35,3 @@ class LanguageForm(FlaskForm):
     """The language switcher shown on every page."""
 
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
-

@@ -71,8 +71,12 @@ def my_data():
         current_user.language = form.language.data
         current_user.timezone = form.timezone.data
         audit.record(
-            "preferences_changed", "account", current_user.code, actor=current_user,
-            language=form.language.data, timezone=form.timezone.data,
+            "preferences_changed",
+            "account",
+            current_user.code,
+            actor=current_user,
+            language=form.language.data,
+            timezone=form.timezone.data,
         )
         db.session.commit()
         flash(_("Your settings have been saved."), "success")

@@ -30,8 +30,11 @@ def services_by_case(account_id):
     query = (
         select(Service)
         .where(or_(Service.owner_id == account_id, Service.payer_id == account_id))
-        .options(selectinload(Service.payment_requests), selectinload(Service.payer),
-                 selectinload(Service.owner))
+        .options(
+            selectinload(Service.payment_requests),
+            selectinload(Service.payer),
+            selectinload(Service.owner),
+        )
         .order_by(Service.domain, Service.kind, Service.id)
     )
     cases = OrderedDict()
@@ -56,8 +59,7 @@ def terminate(service, actor):
 def set_auto_renew(service, enabled, actor):
     """Switch auto-renew on or off (owner only; caller checks the right)."""
     service.auto_renew = enabled
-    audit.record("service_changed", "service", service.external_id, actor=actor,
-                 auto_renew=enabled)
+    audit.record("service_changed", "service", service.external_id, actor=actor, auto_renew=enabled)
     db.session.commit()
 
 

@@ -27,8 +27,11 @@ def index():
     """My services, grouped by business case, with my role in each."""
     cases = operations.services_by_case(current_user.id)
     return render_template(
-        "services/index.html", cases=cases, roles_of=operations.roles_of,
-        may_manage=operations.may_manage, open_prs=operations.open_payment_requests,
+        "services/index.html",
+        cases=cases,
+        roles_of=operations.roles_of,
+        may_manage=operations.may_manage,
+        open_prs=operations.open_payment_requests,
         terminate_form=TerminateForm(),
     )
 
@@ -46,7 +49,9 @@ def detail(external_id):
         flash(_("The service %(name)s has been updated.", name=service.external_id), "success")
         return redirect(url_for("services.detail", external_id=service.external_id))
     return render_template(
-        "services/detail.html", service=service, form=form,
+        "services/detail.html",
+        service=service,
+        form=form,
         roles=operations.roles_of(current_user.id, service),
         can_manage=operations.may_manage(current_user.id, service),
         terminate_form=TerminateForm(),
@@ -63,6 +68,7 @@ def terminate(external_id):
             flash(_("This service is already being terminated."), "info")
         else:
             operations.terminate(service, current_user)
-            flash(_("The termination of %(name)s has started.", name=service.external_id),
-                  "success")
+            flash(
+                _("The termination of %(name)s has started.", name=service.external_id), "success"
+            )
     return redirect(url_for("services.index"))

@@ -1,6 +1,6 @@
-"""Views of the transfer wizards and request pages."""
+"""Views of the request pages: details, confirmation links, cancel, resend."""
 
-from flask import render_template
+from flask import abort, render_template
 from flask_login import login_required
 
 from . import bp
@@ -11,3 +11,16 @@ from . import bp
 def index():
     """The transfer page: both wizards and the overview of requests."""
     return render_template("transfers/index.html")
+
+
+@bp.route("/requests/<int:request_id>")
+@login_required
+def detail(request_id):
+    """A request's details (parties and staff only)."""
+    abort(404)
+
+
+@bp.route("/requests/<int:request_id>/respond/<token>", methods=["GET", "POST"])
+def respond(request_id, token):
+    """The page a confirmation link opens: details, Confirm / Decline (POST only acts)."""
+    abort(404)

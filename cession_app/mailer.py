@@ -27,8 +27,12 @@ def recipient_context(language, timezone=None):
         g.mail_locale, g.mail_timezone = old
 
 
-def link(path):
-    """An absolute link from the configured BASE_URL, never from the request's Host."""
+def link(endpoint, **values):
+    """An absolute link to ``endpoint`` from the configured BASE_URL, never the request's Host.
+
+    Works without a request (the worker), since the path is built from the URL map alone.
+    """
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["BASE_URL"] + path
 
 

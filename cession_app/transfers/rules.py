@@ -1,0 +1,123 @@
+"""Pure eligibility rules: each returns the reasons why something may not happen.
+
+No database access here: callers pass the model objects and the facts (open requests,
+today's date), so the same rules run in the wizard, at submit and at execution.
+"""
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from ..i18n import fmt_date, fmt_money
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a service cannot move (or a request cannot be made); ``text`` is translated."""
+
+    code: str
+    text: object
+    payment_request: object = field(default=None, compare=False)
+
+    def __str__(self):
+        return str(self.text)
+
+
+def _unpaid_reason(pr):
+    return Reason(
+        "unpaid",
+        _l(
+            "A payment request of %(amount)s, due on %(due)s, has been issued and is not paid."
+            " Moving the service now would shorten the time to pay and endanger its renewal."
+            " Please pay it first; it is best to pay it together with the transfer.",
+            amount=fmt_money(pr.amount, pr.currency),
+            due=fmt_date(pr.due_on),
+        ),
+        payment_request=pr,
+    )
+
+
+def service_reasons(service, *, locked=False):
+    """Why ``service`` cannot be put into a transfer request right now (empty: it can)."""
+    reasons = []
+    if service.state in ("expired", "terminating"):
+        reasons.append(
+            Reason(
+                "expired",
+                _l(
+                    "This service has expired or is being terminated, so it cannot be"
+                    " transferred. Its owner must renew it first."
+                ),
+            )
+        )
+    reasons.extend(_unpaid_reason(pr) for pr in service.payment_requests if pr.paid_on is None)
+    if locked:
+        reasons.append(
+            Reason(
+                "locked",
+                _l(
+                    "This service is already part of an open transfer request. It can be"
+                    " requested again when that request ends."
+                ),
+            )
+        )
+    return reasons
+
+
+def ownership_reasons(service, *, direction, initiator_id, other_id):
+    """Only an owner's own services can be pushed; a pull takes the other party's services."""
+    expected_owner = initiator_id if direction == "push" else other_id
+    if service.owner_id == expected_owner:
+        return []
+    if direction == "push":
+        text = _l("Only the owner of a service can transfer it to another customer.")
+    else:
+        text = _l("This service does not belong to the customer you are taking it from.")
+    return [Reason("not_owner", text)]
+
+
+def counterparty_reasons(initiator, other):
+    """One message for unknown, mismatched and own accounts: it never reveals which."""
+    if other is None or other.id == initiator.id:
+        return [
+            Reason(
+                "counterparty",
+                _l(
+                    "We could not find another customer account with these details."
+                    " Please check them with the other customer."
+                ),
+            )
+        ]
+    return []
+
+
+def change_roles(change, direction, initiator_id, other_id, service):
+    """The owner and payer a service will have after the transfer (new_owner, new_payer)."""
+    target = other_id if direction == "push" else initiator_id
+    new_owner = target if change in ("both", "owner") else service.owner_id
+    new_payer = target if change in ("both", "payer") else service.payer_id
+    return new_owner, new_payer
+
+
+def parties(items):
+    """Who confirms and who is only told, from (service, new_owner, new_payer) triples.
+
+    Returns {account_id: (roles, must_confirm)}. The current owner, the account gaining
+    ownership and the account gaining the payer role confirm, each account once; an
+    account that only loses the payer role is only notified.
+    """
+    roles = {}
+    for service, new_owner, new_payer in items:
+        if new_owner != service.owner_id:
+            roles.setdefault(service.owner_id, set()).add("owner_from")
+            roles.setdefault(new_owner, set()).add("owner_to")
+        if new_payer != service.payer_id:
+            roles.setdefault(service.payer_id, set()).add("payer_from")
+            roles.setdefault(new_payer, set()).add("payer_to")
+            # Changing only the payer still needs the owner's consent.
+            roles.setdefault(service.owner_id, set()).add("owner")
+    confirming = {"owner_from", "owner_to", "payer_to", "owner"}
+    return {
+        account_id: (sorted(account_roles), bool(account_roles & confirming))
+        for account_id, account_roles in roles.items()
+    }
