@@ -1,12 +1,19 @@
 """Development mailbox: only registered when no MAIL_SERVER is configured."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import OutboxMessage
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+def _local_only():
+    """The mailbox holds live confirmation links: only show it to the machine itself."""
+    if request.remote_addr not in ("127.0.0.1", "::1"):
+        abort(404)
 
 
 @bp.route("/mailbox")
