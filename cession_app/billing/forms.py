@@ -5,17 +5,13 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SearchField, SubmitField
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import Optional
 
 
 class MarkPaidForm(FlaskForm):
-    """Staff: the day a payment request was paid (today unless told otherwise)."""
+    """Staff: the day a payment request was paid (today when left empty)."""
 
-    paid_on = DateField(
-        _l("Paid on"),
-        default=date.today,
-        validators=[DataRequired(message=_l("Please enter the payment date."))],
-    )
+    paid_on = DateField(_l("Paid on"), default=date.today, validators=[Optional()])
     submit = SubmitField(_l("Mark paid"))
 
 

@@ -80,7 +80,7 @@ def mark_paid(external_id):
             flash(str(error), "error")
     else:
         try:
-            operations.mark_paid(pr, form.paid_on.data, actor=current_user)
+            operations.mark_paid(pr, form.paid_on.data or operations.today(), actor=current_user)
         except operations.BillingRefused as refused:
             _flash_refused(refused)
         else:

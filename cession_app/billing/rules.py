@@ -99,9 +99,8 @@ def tax_document_reasons(
             )
         ]
     if payment_request.payer_id == requester_id:
-        return [
-            Reason("already_yours", _l("The tax document of this payment is already made out to you."))
-        ]
+        text = _l("The tax document of this payment is already made out to you.")
+        return [Reason("already_yours", text)]
     close = billing_close(payment_request.paid_on, close_day)
     if today > close:
         return [
