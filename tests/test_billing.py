@@ -249,7 +249,8 @@ def test_mark_paid_command(runner, make):
     assert "PR-1 marked paid on 2026-10-30" in result.output
     db.session.refresh(pr)
     assert pr.paid_on == date(2026, 10, 30)
-    assert db.session.scalar(select(AuditEvent).filter_by(action="payment_marked_paid"))
+    event = db.session.scalar(select(AuditEvent).filter_by(action="payment_marked_paid"))
+    assert event.object_id == "PR-1" and event.details["source"] == "command"
     again = runner.invoke(args=["mark-paid", "PR-1"])
     assert again.exit_code != 0 and "already paid" in again.output
     unknown = runner.invoke(args=["mark-paid", "PR-404"])

@@ -22,7 +22,7 @@ def mark_paid_command(external_id, paid_on):
         raise click.ClickException(_("There is no payment request %(id)s.", id=external_id))
     day = paid_on.date() if paid_on else operations.today()
     try:
-        operations.mark_paid(pr, day)
+        operations.mark_paid(pr, day, source="command")
     except operations.BillingRefused as refused:
         raise click.ClickException("; ".join(str(r) for r in refused.reasons)) from None
     click.echo(_("%(id)s marked paid on %(date)s.", id=external_id, date=day.isoformat()))

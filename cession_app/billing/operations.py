@@ -99,7 +99,7 @@ def may_see_document(account, payment_request):
 
 
 # ---------------------------------------------------------------- marking payments
-def mark_paid(payment_request, on, actor=None):
+def mark_paid(payment_request, on, actor=None, source="staff page"):
     """Record that a payment request was paid on ``on``; refused when already paid."""
     if on > today():
         raise BillingRefused(_l("The payment date cannot be in the future."))
@@ -120,6 +120,7 @@ def mark_paid(payment_request, on, actor=None):
         payment_request.external_id,
         actor=actor,
         paid_on=on.isoformat(),
+        source=source,
     )
     db.session.commit()
     db.session.refresh(payment_request)

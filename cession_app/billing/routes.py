@@ -62,7 +62,6 @@ def staff():
         unpaid=operations.unpaid_for_staff(search.q.data, _page_arg(), per_page),
         tax_documents=operations.tax_documents_for_staff(_page_arg("tpage"), per_page),
         paid_form=MarkPaidForm(formdata=None),
-        done_form=MarkDoneForm(formdata=None),
     )
 
 
