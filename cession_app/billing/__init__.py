@@ -1,7 +1,8 @@
-"""Billing: see routes.py."""
+"""Billing: the payer's page and documents, payments marked by staff, re-issued tax documents."""
 
 from flask import Blueprint
 
-bp = Blueprint("billing", __name__, url_prefix="/billing")
+# cli_group=None: the commands are top level (``flask --app cession_app mark-paid``).
+bp = Blueprint("billing", __name__, url_prefix="/billing", cli_group=None)
 
-from . import routes  # noqa: E402,F401
+from . import commands, routes  # noqa: E402,F401
