@@ -63,7 +63,7 @@ PARTY_ROLES = {
     "owner_to": _l("new owner"),
     "payer_from": _l("current payer"),
     "payer_to": _l("new payer"),
-    "owner": _l("owner"),
+    "owner": _l("owner, consents to the payer change"),
 }
 
 
@@ -75,6 +75,11 @@ def request_state_label(state):
 def party_role_label(role):
     """A party role's name (current owner, new payer, ...)."""
     return PARTY_ROLES.get(role, role)
+
+
+def shown_roles(roles):
+    """The roles worth showing: an owner who hands over ownership consents anyway."""
+    return [r for r in roles if not (r == "owner" and "owner_from" in roles)]
 
 
 def _strip(value):
@@ -369,7 +374,8 @@ def summarize(case, state, initiator):
     services = [(s, accounts[o], accounts[p]) for s, o, p in triples]
     confirming, notified = [], []
     for account_id, (roles, must_confirm) in sorted(parties.items()):
-        (confirming if must_confirm else notified).append((accounts[account_id], roles))
+        entry = (accounts[account_id], shown_roles(roles))
+        (confirming if must_confirm else notified).append(entry)
     return Summary(services, confirming, notified)
 
 
