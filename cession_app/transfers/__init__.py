@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("transfers", __name__, url_prefix="/transfers")
 
-from . import routes  # noqa: E402,F401
+from . import routes, wizard_routes  # noqa: E402,F401

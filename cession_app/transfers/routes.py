@@ -1,16 +1,9 @@
 """Views of the request pages: details, confirmation links, cancel, resend."""
 
-from flask import abort, render_template
+from flask import abort
 from flask_login import login_required
 
 from . import bp
-
-
-@bp.route("/")
-@login_required
-def index():
-    """The transfer page: both wizards and the overview of requests."""
-    return render_template("transfers/index.html")
 
 
 @bp.route("/requests/<int:request_id>")

@@ -121,3 +121,19 @@ def parties(items):
         account_id: (sorted(account_roles), bool(account_roles & confirming))
         for account_id, account_roles in roles.items()
     }
+
+
+def change_reasons(change, direction, initiator_id, other_id, service):
+    """A service whose owner and payer would both stay as they are has nothing to transfer."""
+    new_owner, new_payer = change_roles(change, direction, initiator_id, other_id, service)
+    if new_owner == service.owner_id and new_payer == service.payer_id:
+        return [
+            Reason(
+                "no_change",
+                _l(
+                    "Nothing would change for this service: the roles you chose already"
+                    " belong to that account."
+                ),
+            )
+        ]
+    return []

@@ -1,0 +1,400 @@
+"""The two transfer wizards: one form per step, and the run's state kept on the server side.
+
+A wizard run lives in the (signed) session under a random id; hidden fields are never
+trusted. Every step re-reads the database and re-checks the rules.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from flask import session
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select, union
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from ..extensions import db
+from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
+from ..models.transfers import CHANGES
+from . import operations, rules
+
+SESSION_KEY = "transfer_wizards"
+MAX_RUNS = 4  # the session is a cookie: keep only the latest few runs
+STEPS = ("party", "services", "review")
+STEP_TITLES = {
+    "party": _l("Business case and other customer"),
+    "services": _l("Services and what changes"),
+    "review": _l("Review and submit"),
+}
+DIRECTION_TITLES = {
+    "push": _l("Transfer services to another customer"),
+    "pull": _l("Transfer services to my account"),
+}
+DIRECTION_HINTS = {
+    "push": _l(
+        "You own the services and hand them over: the customer who takes them over"
+        " confirms by e-mail, and so do you."
+    ),
+    "pull": _l(
+        "Another customer owns the services and you take them over: you need its customer"
+        " code, and both of you confirm by e-mail."
+    ),
+}
+CHANGE_LABELS = {
+    "both": _l("Owner and payer"),
+    "owner": _l("Owner only"),
+    "payer": _l("Payer only"),
+}
+REQUEST_STATES = {
+    "awaiting": _l("Awaiting confirmation"),
+    "confirmed": _l("Confirmed, being executed"),
+    "executed": _l("Executed"),
+    "declined": _l("Declined"),
+    "cancelled": _l("Cancelled"),
+    "expired": _l("Expired"),
+    "failed": _l("Failed"),
+}
+PARTY_ROLES = {
+    "owner_from": _l("current owner"),
+    "owner_to": _l("new owner"),
+    "payer_from": _l("current payer"),
+    "payer_to": _l("new payer"),
+    "owner": _l("owner, consents to the payer change"),
+}
+
+
+def request_state_label(state):
+    """A transfer request state's name."""
+    return REQUEST_STATES.get(state, state)
+
+
+def party_role_label(role):
+    """A party role's name (current owner, new payer, ...)."""
+    return PARTY_ROLES.get(role, role)
+
+
+def shown_roles(roles):
+    """The roles worth showing: an owner who hands over ownership consents anyway."""
+    return [r for r in roles if not (r == "owner" and "owner_from" in roles)]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _domain(value):
+    return value.strip().lower().rstrip(".") if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------- step forms
+class PartyForm(FlaskForm):
+    """Step 1: the business case (its domain) and the other customer."""
+
+    domain = StringField(
+        _l("Domain of the business case"),
+        validators=[InputRequired(_l("Please enter the domain.")), Length(max=253)],
+        filters=[_domain],
+        description=_l("The domain name the services are set up for, e.g. novak.cz."),
+    )
+    code = StringField(
+        _l("Customer code"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        description=_l(
+            "The other customer sees it at the top right of the customer panel,"
+            " in parentheses next to the Log out button (e.g. egeelhil8)."
+        ),
+    )
+    login = StringField(
+        _l("Login name"),
+        validators=[Length(max=64)],
+        filters=[_strip],
+        description=_l("The name the other customer logs in with."),
+    )
+    number = StringField(
+        _l("Customer number"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        description=_l("Shown to the other customer on its My data page."),
+    )
+    next = SubmitField(_l("Next"))
+
+    def validate(self, extra_validators=None):
+        """Either the customer code, or both the login name and the customer number."""
+        if not super().validate(extra_validators):
+            return False
+        if self.code.data:
+            return True
+        if self.login.data and self.number.data:
+            return True
+        if self.login.data or self.number.data:
+            missing = self.number if self.login.data else self.login
+            missing.errors.append(_l("Please enter both the login name and the customer number."))
+        else:
+            self.code.errors.append(
+                _l("Please enter the customer code, or the login name and the customer number.")
+            )
+        return False
+
+
+class ServicesForm(FlaskForm):
+    """Step 2: which services move, what changes, who else is told."""
+
+    services = SelectMultipleField(
+        _l("Services to transfer"),
+        coerce=int,
+        validate_choice=False,  # checked against the case's services in selection_problems
+    )
+    change = RadioField(
+        _l("What changes"),
+        choices=[SelectChoice(key, label) for key, label in CHANGE_LABELS.items()],
+        default="both",
+    )
+    notify_email = StringField(
+        _l("Extra e-mail address to notify (optional)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(_l("Please enter a valid e-mail address.")),
+        ],
+        filters=[_strip],
+        description=_l(
+            "This address is only told about the transfer and its result;"
+            " it does not confirm anything."
+        ),
+    )
+    back = SubmitField(_l("Back"))
+    next = SubmitField(_l("Next"))
+
+
+class ReviewForm(FlaskForm):
+    """Step 3: submit the request (or go back)."""
+
+    back = SubmitField(_l("Back"))
+    submit = SubmitField(_l("Submit, free of charge"))
+
+
+# ---------------------------------------------------------------- run state
+def _runs():
+    return dict(session.get(SESSION_KEY) or {})
+
+
+def new_run(account, direction):
+    """Start a run for ``account``; returns (run id, state)."""
+    runs = _runs()
+    oldest_first = sorted(runs, key=lambda k: runs[k].get("started", 0))
+    for old in oldest_first[: max(0, len(runs) - MAX_RUNS + 1)]:
+        runs.pop(old)
+    run_id = secrets.token_urlsafe(9)
+    state = {
+        "account_id": account.id,
+        "direction": direction,
+        "started": time.time(),
+        "submit_key": secrets.token_hex(16),
+        "domain": "",
+        "code": "",
+        "login": "",
+        "number": "",
+        "other_id": None,
+        "service_ids": [],
+        "change": "both",
+        "notify_email": "",
+        "request_id": None,
+    }
+    runs[run_id] = state
+    session[SESSION_KEY] = runs
+    return run_id, state
+
+
+def load_run(run_id, account):
+    """The state of ``account``'s run, or None when unknown (expired, other account)."""
+    state = _runs().get(run_id)
+    if not state or state.get("account_id") != account.id:
+        return None
+    return dict(state)
+
+
+def save_run(run_id, state):
+    """Store the run's state."""
+    runs = _runs()
+    runs[run_id] = state
+    session[SESSION_KEY] = runs
+
+
+def set_party(state, form, other):
+    """Keep step 1's values; a new case or other customer clears the chosen services."""
+    if (state["domain"], state["other_id"]) != (form.domain.data, other.id):
+        state["service_ids"] = []
+    state.update(
+        domain=form.domain.data,
+        code=form.code.data or "",
+        login=form.login.data or "",
+        number=form.number.data or "",
+        other_id=other.id,
+    )
+
+
+def keep_selection(state, form, movable_ids):
+    """Keep step 2's values as entered (also when going back, without validating)."""
+    chosen = form.services.data or []
+    state["service_ids"] = [sid for sid in chosen if sid in movable_ids]
+    state["change"] = form.change.data if form.change.data in CHANGES else "both"
+    state["notify_email"] = (form.notify_email.data or "")[:254]
+
+
+# ---------------------------------------------------------------- checks
+def find_counterparty(code, login, number):
+    """The account named by its code (or by login name AND number, both matching), or None."""
+    if code:
+        other = db.session.scalar(select(Account).where(Account.code == code.lower()))
+        if other is not None and login and other.login != login:
+            return None
+        if other is not None and number and other.number != number:
+            return None
+        return other
+    if login and number:
+        return db.session.scalar(
+            select(Account).where(Account.login == login, Account.number == number)
+        )
+    return None
+
+
+def party_problems(initiator, direction, domain, other):
+    """Reasons why step 1 cannot go on; never reveals another account's cases."""
+    problems = rules.counterparty_reasons(initiator, other)
+    if problems:
+        return problems
+    owner_id = initiator.id if direction == "push" else other.id
+    if operations.case_services(domain, owner_id):
+        return []
+    if direction == "push":
+        text = _l(
+            "You own no services of the business case %(domain)s. Only the owner of a service"
+            " can transfer it to another customer; please check the domain in My services.",
+            domain=domain,
+        )
+    else:
+        text = _l(
+            "No services of this business case can be transferred between these accounts."
+            " Please check the domain and the other customer's details."
+        )
+    return [rules.Reason("no_case", text)]
+
+
+@dataclass
+class Case:
+    """What a step shows: the other account, the listed services, and why some cannot move."""
+
+    direction: str
+    other: object
+    services: list = field(default_factory=list)
+    refused: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    @property
+    def movable_ids(self):
+        """Ids of the services that may be chosen."""
+        return {s.id for s in self.services if s not in self.refused}
+
+
+def _listed_services(direction, domain, initiator_id, other_id):
+    if direction == "pull":
+        return operations.case_services(domain, other_id)
+    # Push: the services I own, and those I only pay (shown with why they cannot move).
+    query = (
+        select(Service)
+        .where(
+            Service.domain == domain,
+            or_(Service.owner_id == initiator_id, Service.payer_id == initiator_id),
+        )
+        .options(selectinload(Service.payment_requests))
+        .order_by(Service.kind, Service.id)
+    )
+    return db.session.scalars(query).all()
+
+
+def load_case(initiator, state):
+    """Re-read the other account and the case's services, and check every rule again."""
+    other = db.session.get(Account, state["other_id"]) if state["other_id"] else None
+    problems = party_problems(initiator, state["direction"], state["domain"], other)
+    if problems:
+        return Case(state["direction"], other, problems=problems)
+    services = _listed_services(state["direction"], state["domain"], initiator.id, other.id)
+    refused = operations.check_services(
+        services, direction=state["direction"], initiator_id=initiator.id, other_id=other.id
+    )
+    return Case(state["direction"], other, services, refused)
+
+
+def selection_problems(case, service_ids, change, initiator):
+    """Reasons against the chosen services, as {service or None: [Reason]} (empty: fine)."""
+    chosen = [s for s in case.services if s.id in set(service_ids)]
+    if not chosen:
+        return {
+            None: [
+                rules.Reason(
+                    "no_services", _l("Please choose at least one service of this business case.")
+                )
+            ]
+        }
+    found = {}
+    for service in chosen:
+        reasons = case.refused.get(service, []) + rules.change_reasons(
+            change, case.direction, initiator.id, case.other.id, service
+        )
+        if reasons:
+            found[service] = reasons
+    return found
+
+
+# ---------------------------------------------------------------- review
+@dataclass
+class Summary:
+    """The review step's picture of the request."""
+
+    services: list  # (service, new_owner, new_payer) with accounts
+    confirming: list  # (account, roles)
+    notified: list  # (account, roles)
+
+
+def summarize(case, state, initiator):
+    """Who gets what, and who confirms, for the chosen services."""
+    chosen = [s for s in case.services if s.id in set(state["service_ids"])]
+    triples = [
+        (s, *rules.change_roles(state["change"], case.direction, initiator.id, case.other.id, s))
+        for s in chosen
+    ]
+    parties = rules.parties(triples)
+    ids = {a for s, o, p in triples for a in (s.owner_id, s.payer_id, o, p)}
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    services = [(s, accounts[o], accounts[p]) for s, o, p in triples]
+    confirming, notified = [], []
+    for account_id, (roles, must_confirm) in sorted(parties.items()):
+        entry = (accounts[account_id], shown_roles(roles))
+        (confirming if must_confirm else notified).append(entry)
+    return Summary(services, confirming, notified)
+
+
+# ---------------------------------------------------------------- overview
+def requests_page(account_id, page, per_page):
+    """One page of the account's requests (as initiator or party), newest first."""
+    mine = union(
+        select(TransferParty.request_id).where(TransferParty.account_id == account_id),
+        select(TransferRequest.id).where(TransferRequest.initiator_id == account_id),
+    )
+    query = (
+        select(TransferRequest)
+        .where(TransferRequest.id.in_(mine))
+        .options(
+            joinedload(TransferRequest.from_account),
+            joinedload(TransferRequest.to_account),
+            selectinload(TransferRequest.items).selectinload(TransferItem.service),
+            lazyload(TransferRequest.parties),
+        )
+        .order_by(TransferRequest.created_at.desc(), TransferRequest.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
