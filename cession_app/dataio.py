@@ -267,7 +267,9 @@ def check_document(data):
     """Check the shape and every value; returns {section: [(label, record)]} or raises."""
     problems = _Problems()
     if not isinstance(data, dict):
-        raise DataError(["the document must be a JSON object with accounts, services, ..."])
+        raise DataError(
+            ["the document must be a JSON object with accounts, services, payment_requests"]
+        )
     for key in data:
         if key not in SECTIONS:
             problems.add("document", f'unknown section "{key}" (allowed: {", ".join(SECTIONS)})')
@@ -351,16 +353,25 @@ def _check_accounts(rows, existing, problems):
     return targets
 
 
+_NOWHERE = " in the file or the database"
+
+
 def _check_references(document, existing, problems):
     codes = {rec["code"] for _, rec in document["accounts"]} | existing.by_code.keys()
     for label, rec in document["services"]:
         for key in ("owner", "payer"):
             if rec[key] not in codes:
-                problems.add(label, f'field "{key}": no account with code {_show(rec[key])}')
+                problems.add(
+                    label,
+                    f'field "{key}": no account with code {_show(rec[key])}' + _NOWHERE,
+                )
     service_ids = {rec["id"] for _, rec in document["services"]} | existing.services.keys()
     for label, rec in document["payment_requests"]:
         if rec["service"] not in service_ids:
-            problems.add(label, f'field "service": no service with id {_show(rec["service"])}')
+            problems.add(
+                label,
+                f'field "service": no service with id {_show(rec["service"])}' + _NOWHERE,
+            )
 
 
 def _update(obj, values):
