@@ -122,3 +122,18 @@ def test_seed_demo_if_empty_loads_into_an_empty_database(runner):
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0 and "accounts: 6 created" in result.output
     assert row_counts() == (6, 16, 5)
+
+
+def test_readme_documents_every_field_and_demo_log_in():
+    from pathlib import Path
+
+    from cession_app import dataio
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    data_format = readme.split("## Data format", 1)[1]
+    for section, fields in dataio.FIELDS.items():
+        table = data_format.split(f"### {section}", 1)[1]
+        for field in fields:
+            assert f"| `{field}` |" in table, (section, field)
+    for login_name, password in demo.PASSWORDS.items():
+        assert f"| `{login_name}` | `{password}` |" in readme
