@@ -1,5 +1,7 @@
 """CLI commands under ``flask --app cession_app`` (messages for staff: plain English)."""
 
+import os
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -29,6 +31,7 @@ def _import_or_fail(data, source):
 
     try:
         summary = dataio.import_data(data)
+        _audit_import(source, summary)
         db.session.commit()
     except dataio.DataError as exc:
         db.session.rollback()
@@ -40,6 +43,16 @@ def _import_or_fail(data, source):
             f"{source}: the database refused the import, nothing was imported: {message}"
         ) from None
     return summary
+
+
+def _audit_import(source, summary):
+    """Record an import that changed something (an unchanged re-import writes nothing)."""
+    from . import audit
+
+    details = {k: [c.created, c.updated] for k, c in summary.items() if c.created or c.updated}
+    if details:
+        name = os.path.basename(source)[-64:]  # object ids hold 64 characters
+        audit.record("data_imported", "import", name, source=source, **details)
 
 
 def _problems_message(source, problems):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cession_app import demo
 from cession_app.extensions import db
-from cession_app.models import Account, PaymentRequest, Service
+from cession_app.models import Account, AuditEvent, PaymentRequest, Service
 from tests.conftest import login
 from tests.test_dataio import changed, row_counts, sample, without_passwords
 
@@ -39,6 +39,20 @@ def test_export_to_stdout_can_be_imported_again_without_changes(runner, tmp_path
     assert again.exit_code == 0
     assert "(0 changed)" in again.output
     assert "accounts: 0 created, 0 updated, 2 unchanged" in again.output
+
+
+def test_an_import_that_changed_something_is_audited(runner, tmp_path):
+    path = write(tmp_path, sample())
+    runner.invoke(args=["import-data", path])
+    runner.invoke(args=["import-data", path])
+    events = list(db.session.scalars(select(AuditEvent)))
+    assert [(e.action, e.object_id) for e in events] == [("data_imported", "data.json")]
+    assert events[0].details == {
+        "source": path,
+        "accounts": [2, 0],
+        "services": [3, 0],
+        "payment_requests": [2, 0],
+    }
 
 
 def test_reimport_with_paid_on_records_the_payment(runner, tmp_path):
