@@ -41,7 +41,11 @@ class DataError(Exception):
 
 
 class _Bad(Exception):
-    """A field value is not acceptable (the message says why)."""
+    """A field value is not acceptable (the message says why; ``part`` names a nested key)."""
+
+    def __init__(self, message, part=None):
+        super().__init__(message)
+        self.part = part
 
 
 @dataclass
@@ -178,7 +182,7 @@ def billing(value):
         try:
             result[key] = check(value.get(key, ""))
         except _Bad as bad:
-            raise _Bad(f"{key} {bad}") from None
+            raise _Bad(str(bad), part=key) from None
     return result
 
 
@@ -258,7 +262,8 @@ def _check_record(section, raw, label, problems):
         try:
             record[key] = check(raw[key])
         except _Bad as bad:
-            problems.add(label, f'field "{key}" {bad}')
+            name = f"{key}.{bad.part}" if bad.part else key
+            problems.add(label, f'field "{name}" {bad}')
             ok = False
     return record if ok else None
 

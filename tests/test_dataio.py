@@ -241,6 +241,7 @@ BAD_VALUES = [
     ("accounts", 0, {"number": 100234}, 'field "number" must be a string'),
     ("accounts", 0, {"password": "short"}, 'field "password" must be at least 8'),
     ("accounts", 0, {"billing": {"name": "X", "iban": "CZ00"}}, 'unknown field "iban"'),
+    ("accounts", 1, {"billing": {"vat_id": 7}}, 'field "billing.vat_id" must be a string'),
     ("payment_requests", 0, {"amount": "19.999"}, 'payment_requests[0] (id PR-1): field "amount"'),
     ("payment_requests", 0, {"amount": 199.0}, "not a JSON number"),
     ("payment_requests", 1, {"currency": "Kč"}, 'payment_requests[1] (id PR-2): field "currency"'),
