@@ -1,12 +1,17 @@
-"""CLI commands under ``flask --app cession_app``."""
+"""CLI commands under ``flask --app cession_app`` (messages for staff: plain English)."""
+
+import os
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 
 def init_app(app):
     """Register the commands."""
-    app.cli.add_command(worker_command)
+    for command in (worker_command, import_data_command, export_data_command, seed_demo_command):
+        app.cli.add_command(command)
 
 
 @click.command("worker")
@@ -17,3 +22,94 @@ def worker_command(once):
     from . import worker
 
     worker.run(once=once)
+
+
+def _import_or_fail(data, source):
+    """Import ``data`` in one transaction and commit; on any problem roll back and exit 1."""
+    from . import dataio
+    from .extensions import db
+
+    try:
+        summary = dataio.import_data(data)
+        _audit_import(source, summary)
+        db.session.commit()
+    except dataio.DataError as exc:
+        db.session.rollback()
+        raise click.ClickException(_problems_message(source, exc.problems)) from None
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        message = str(getattr(exc, "orig", None) or exc).strip()
+        raise click.ClickException(
+            f"{source}: the database refused the import, nothing was imported: {message}"
+        ) from None
+    return summary
+
+
+def _audit_import(source, summary):
+    """Record an import that changed something (an unchanged re-import writes nothing)."""
+    from . import audit
+
+    details = {k: [c.created, c.updated] for k, c in summary.items() if c.created or c.updated}
+    if details:
+        name = os.path.basename(source)[-64:]  # object ids hold 64 characters
+        audit.record("data_imported", "import", name, source=source, **details)
+
+
+def _problems_message(source, problems):
+    from .dataio import MAX_PROBLEMS
+
+    lines = [f"{source}: nothing was imported ({len(problems)} problem(s)):"]
+    lines += [f"  {p}" for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        lines.append(f"  ... and {len(problems) - MAX_PROBLEMS} more")
+    return "\n".join(lines)
+
+
+@click.command("import-data")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@with_appcontext
+def import_data_command(file):
+    """Create or update accounts, services and payment requests from a JSON FILE (- for stdin).
+
+    The whole file is one transaction: with any problem nothing is imported.
+    """
+    from . import dataio
+
+    try:
+        data = dataio.load(file)
+    except dataio.DataError as exc:
+        raise click.ClickException(_problems_message(file.name, exc.problems)) from None
+    summary = _import_or_fail(data, file.name)
+    click.echo(f"Imported {file.name}: {dataio.summary_line(summary)}")
+
+
+@click.command("export-data")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@with_appcontext
+def export_data_command(file):
+    """Write all accounts, services and payment requests as JSON to FILE (default: stdout)."""
+    from . import dataio
+
+    data = dataio.export_data()
+    # atomic: the file is replaced only once it is complete.
+    with click.open_file(file, "w", encoding="utf-8", atomic=True) as stream:
+        dataio.dump(data, stream)
+    if file != "-":
+        counts = ", ".join(f"{len(rows)} {key.replace('_', ' ')}" for key, rows in data.items())
+        click.echo(f"Exported {counts} to {file}.", err=True)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
+@with_appcontext
+def seed_demo_command(if_empty):
+    """Load the demo customers and services (log-ins in the README); running it again is safe."""
+    from . import dataio, demo
+    from .extensions import db
+    from .models import Account
+
+    if if_empty and db.session.scalar(select(Account.id).limit(1)) is not None:
+        click.echo("Accounts exist already: demo data not loaded.")
+        return
+    summary = _import_or_fail(demo.document(), "demo data")
+    click.echo(f"Demo data: {dataio.summary_line(summary)}")
