@@ -81,7 +81,7 @@ def executor_rate(url, n_requests, workers, tag, limit=50):
         return {"missing": "n/a (execute_due missing)"}
     app = bench_app(url)
     ids = add_requests(app, n_requests, "confirmed", tag)
-    start_at = time.time() + 3.0
+    start_at = time.time() + 4.0  # every process connected by then
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "bench.executor_child", url, str(start_at), str(limit)]
     procs = [
