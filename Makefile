@@ -52,7 +52,10 @@ lint: install
 	$(VENV)/bin/ruff check cession_app tests bench
 	$(VENV)/bin/ruff format --check cession_app tests bench
 
-bench: compile
+# SCALE=quick (1k vs 10k services, < 2 min), full (1k vs 1M), or a number of services.
+# Catalogs are compiled when they exist; the figures do not depend on them.
+bench: install
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(MAKE) compile; fi
 	$(PY) -m bench --scale $(SCALE)
 
 clean:

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench --scale quick|full|N`` (see docs/benchmarks.md)."""

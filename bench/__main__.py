@@ -1,0 +1,399 @@
+"""``python -m bench --scale quick|full|N``: generate, serve, load, measure, report.
+
+Prints one table and writes every figure to ``bench/out/results.json``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import generate, load, measure
+
+OUT = Path(__file__).resolve().parent / "out"
+BARE = "/bare/"
+# key, label, logged in
+PAGES = (
+    ("login", "log-in page", False),
+    ("services", "My services", True),
+    ("transfers", "transfer page with overview", True),
+    ("detail", "a request's details", True),
+    ("respond", "a confirmation link's page", False),
+)
+TARGETS = {
+    "page_ratio": 0.40,
+    "size_ratio": 1.3,
+    "sql": 6,
+    "exec_one": 500.0,
+    "exec_two": 1.6,
+    "latency_median": 5.0,
+    "rss_mb": 80.0,
+}
+
+
+def scale_plan(scale):
+    """Sizes, durations and batch sizes of a scale (quick, full, or a number of services)."""
+    if scale == "quick":
+        return {"small": 1_000, "large": 10_000, "seconds": 2, "exec": 300, "latency": 10}
+    if scale == "full":
+        return {"small": 1_000, "large": 1_000_000, "seconds": 5, "exec": 2_000, "latency": 20}
+    large = int(scale)
+    big = large > 100_000
+    return {
+        "small": min(1_000, large),
+        "large": large,
+        "seconds": 5 if big else 2,
+        "exec": 2_000 if big else 300,
+        "latency": 20 if big else 10,
+    }
+
+
+def human(n):
+    """1000 -> 1k, 1000000 -> 1M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= size and n % size == 0:
+            return f"{n // size}{suffix}"
+    return str(n)
+
+
+def page_paths(url, data):
+    """(key, path or None, logged in) of each measured page on a data set."""
+    app = generate.bench_app(url)
+    probe = data["probe"]
+    try:
+        pairs = generate.open_probe_parties(app, probe["account_id"])
+        token = generate.confirmation_tokens(app, pairs[:1])
+    except AttributeError:  # no operations.confirm_token on this branch
+        token = []
+    respond = f"/transfers/requests/{token[0][0]}/respond/{token[0][1]}" if token else None
+    paths = {
+        "login": "/login",
+        "services": "/services/",
+        "transfers": "/transfers/",
+        "detail": f"/transfers/requests/{probe['detail_request_id']}",
+        "respond": respond,
+    }
+    return [(key, paths[key], logged_in) for key, _label, logged_in in PAGES]
+
+
+def measure_pages(url, data, seconds):
+    """Serve the data set with gunicorn; load the bare route and every page; peak RSS."""
+    env = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": generate.SECRET_KEY,
+        "MAIL_SERVER": "",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+    paths = page_paths(url, data)
+    server = load.Gunicorn(env)
+    try:
+        probe = data["probe"]
+        cookie = load.log_in(server.port, probe["login"], probe["password"])
+        found = {"bare": load.load(server.port, BARE, seconds)}
+        for key, path, logged_in in paths:
+            found[key] = _load_page(server.port, path, seconds, cookie if logged_in else None)
+        found["rss_mb"] = server.peak_rss_mb()
+    finally:
+        server.stop()
+    return found, paths
+
+
+def _load_page(port, path, seconds, cookie):
+    if path is None:
+        return {"missing": measure.MISSING}
+    status = load.get(port, path, cookie)[0]
+    if status != 200:
+        return {"missing": measure.MISSING if status == 404 else f"n/a (HTTP {status})"}
+    result = load.load(port, path, seconds, cookie)
+    if load.get(port, path, cookie)[0] != 200:
+        result["missing"] = "n/a (the page stopped answering 200 under load)"
+    return result
+
+
+def run_backend(name, url_for, plan, log):
+    """Every measurement on one database backend; returns the raw results."""
+    raw = {"generation": {}, "pages": {}}
+    for size in ("small", "large"):
+        n = plan[size]
+        log(f"[{name}] generating {human(n)} services ...")
+        data = generate.generate(url_for(size), n)
+        raw["generation"][size] = data
+        log(f"[{name}] {human(n)}: {data['counts']} in {data['seconds']} s; serving and loading")
+        raw["pages"][size], paths = measure_pages(url_for(size), data, plan["seconds"])
+    url = url_for("large")
+    log(f"[{name}] SQL statements per page")
+    raw["sql"] = measure.sql_per_page(url, paths, raw["generation"]["large"]["probe"])
+    log(f"[{name}] executor: one worker")
+    raw["exec_one"] = measure.executor_rate(url, plan["exec"], 1, "xa")
+    if name == "postgresql":
+        log(f"[{name}] executor: two workers")
+        raw["exec_two"] = measure.executor_rate(url, plan["exec"], 2, "xb")
+    log(f"[{name}] last confirmation to executed, worker at its defaults")
+    raw["latency"] = measure.confirm_to_executed(url, plan["latency"], "lt")
+    return raw
+
+
+# ---------------------------------------------------------------- figures
+def _row(figures, backend, name, value, target=None, ok=None, unit=""):
+    figures.append(
+        {
+            "backend": backend,
+            "figure": name,
+            "value": value,
+            "unit": unit,
+            "target": target,
+            "pass": ok,
+        }
+    )
+
+
+def figures_for(backend, raw, plan):
+    """The rows of the table for one backend."""
+    rows = []
+    small, large = human(plan["small"]), human(plan["large"])
+    for size in ("small", "large"):
+        gen = raw["generation"][size]
+        rows_total = sum(gen["counts"].values())
+        _row(
+            rows,
+            backend,
+            f"generate {human(plan[size])} services ({rows_total} rows)",
+            gen["seconds"],
+            unit="s",
+        )
+    _row(
+        rows,
+        backend,
+        "generation rate",
+        raw["generation"]["large"]["rows_per_second"],
+        unit="rows/s",
+    )
+    pages_l, pages_s = raw["pages"]["large"], raw["pages"]["small"]
+    bare = pages_l["bare"]
+    _row(rows, backend, f"bare Flask route ({large})", _load_text(bare), unit="")
+    labels = {key: label for key, label, _ in PAGES}
+    for key, label, _ in PAGES:
+        page = pages_l[key]
+        if "missing" in page:
+            _row(
+                rows,
+                backend,
+                f"{label} ({large}): throughput / bare",
+                page["missing"],
+                f">= {TARGETS['page_ratio']:.2f}",
+            )
+            continue
+        ratio = round(page["rps"] / bare["rps"], 3)
+        _row(
+            rows,
+            backend,
+            f"{label} ({large}): throughput / bare",
+            ratio,
+            f">= {TARGETS['page_ratio']:.2f}",
+            ratio >= TARGETS["page_ratio"],
+            unit=f"x  [{_load_text(page)}]",
+        )
+    for key, label, _ in PAGES:
+        a, b = pages_s[key], pages_l[key]
+        name = f"{label}: p50 at {large} / at {small}"
+        if "missing" in a or "missing" in b:
+            _row(
+                rows,
+                backend,
+                name,
+                a.get("missing") or b.get("missing"),
+                f"<= {TARGETS['size_ratio']}",
+            )
+            continue
+        ratio = round(b["p50_ms"] / a["p50_ms"], 3)
+        _row(
+            rows,
+            backend,
+            name,
+            ratio,
+            f"<= {TARGETS['size_ratio']}",
+            ratio <= TARGETS["size_ratio"],
+            unit=f"x  [{a['p50_ms']} -> {b['p50_ms']} ms]",
+        )
+    for key, value in raw["sql"].items():
+        name = f"SQL statements: {labels[key]} (probe: 50 services, 50 requests)"
+        ok = value <= TARGETS["sql"] if isinstance(value, int) else None
+        _row(rows, backend, name, value, f"<= {TARGETS['sql']}", ok)
+    _executor_rows(rows, backend, raw)
+    lat = raw["latency"]
+    if "missing" in lat:
+        _row(rows, backend, "last confirmation -> executed: median", lat["missing"], "< 5 s")
+    else:
+        _row(
+            rows,
+            backend,
+            f"last confirmation -> executed: median ({lat['requests']} requests)",
+            lat["median_s"],
+            "< 5 s",
+            lat["median_s"] < TARGETS["latency_median"],
+            unit="s",
+        )
+        _row(rows, backend, "last confirmation -> executed: max", lat["max_s"], unit="s")
+    rss = pages_l.get("rss_mb")
+    _row(
+        rows,
+        backend,
+        "web worker peak RSS (VmHWM)",
+        rss,
+        "< 80 MB",
+        rss is not None and rss < TARGETS["rss_mb"],
+        unit="MB",
+    )
+    return rows
+
+
+def _executor_rows(rows, backend, raw):
+    one = raw["exec_one"]
+    if "missing" in one:
+        _row(rows, backend, "executor: transfers/s, one worker", one["missing"], ">= 500/s")
+        return
+    _row(
+        rows,
+        backend,
+        f"executor: transfers/s, one worker ({one['requests']} requests)",
+        one["rate"],
+        ">= 500/s",
+        (one["rate"] or 0) >= TARGETS["exec_one"],
+        unit="/s",
+    )
+    _row(
+        rows,
+        backend,
+        "executor, one worker: executed twice",
+        one["duplicates"],
+        "0",
+        one["duplicates"] == 0,
+    )
+    two = raw.get("exec_two")
+    if not two:
+        return
+    if "missing" in two:
+        _row(rows, backend, "executor: transfers/s, two workers", two["missing"], ">= 1.6x one")
+        return
+    ratio = round(two["rate"] / one["rate"], 3) if one["rate"] else None
+    _row(
+        rows,
+        backend,
+        f"executor: transfers/s, two workers (split {two['per_process']})",
+        two["rate"],
+        ">= 1.6x one",
+        None,
+        unit="/s",
+    )
+    _row(
+        rows,
+        backend,
+        "executor: two workers / one worker",
+        ratio,
+        ">= 1.6",
+        ratio is not None and ratio >= TARGETS["exec_two"],
+        unit="x",
+    )
+    _row(
+        rows,
+        backend,
+        "executor, two workers: executed twice",
+        two["duplicates"],
+        "0",
+        two["duplicates"] == 0,
+    )
+
+
+def _load_text(result):
+    if "missing" in result:
+        return result["missing"]
+    text = f"{result['rps']:.0f} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms"
+    if result.get("bad_responses") or result.get("socket_errors"):
+        text += f", {result['bad_responses']} bad, {result['socket_errors']} socket errors"
+    return text
+
+
+# ---------------------------------------------------------------- report
+def machine():
+    """nproc, memory and CPU model of this machine."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+    }
+
+
+def table(figures):
+    """The figures as one plain-text table."""
+    head = ("backend", "figure", "value", "target", "result")
+    lines = []
+    for f in figures:
+        value = f"{f['value']} {f['unit']}".strip() if f["value"] is not None else "n/a"
+        result = {True: "pass", False: "FAIL", None: "-"}[f["pass"]]
+        if f["target"] and f["pass"] is None and str(f["value"]).startswith("n/a"):
+            result = "n/a"
+        lines.append((f["backend"], f["figure"], value, f["target"] or "", result))
+    widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(5)]
+    out = [" | ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True))]
+    out.append("-+-".join("-" * w for w in widths))
+    out += [" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in lines]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    """Run the benchmark at the chosen scale."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", default="full", help="quick, full, or a number of services")
+    args = parser.parse_args(argv)
+    plan = scale_plan(args.scale)
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def log(message):
+        print(f"{time.perf_counter() - started:7.1f}s  {message}", flush=True)
+
+    backends = [("sqlite", lambda size: f"sqlite:///{OUT / f'bench-{size}.sqlite'}")]
+    pg_url = os.environ.get("CESSION_BENCH_POSTGRES_URL")
+    if pg_url:
+        backends.append(("postgresql", lambda size: pg_url))
+    else:
+        log("CESSION_BENCH_POSTGRES_URL is not set: SQLite only, no two-worker figure")
+    figures, raw = [], {}
+    for name, url_for in backends:
+        raw[name] = run_backend(name, url_for, plan, log)
+        figures += figures_for(name, raw[name], plan)
+    total = round(time.perf_counter() - started, 1)
+    _row(figures, "-", "whole benchmark run", total, unit="s")
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "plan": plan,
+        "machine": machine(),
+        "figures": figures,
+        "raw": raw,
+    }
+    (OUT / "results.json").write_text(json.dumps(report, indent=2, default=str))
+    m = report["machine"]
+    print(
+        f"\n{report['date']}  scale {args.scale}  nproc {m['nproc']}, {m['memory_gib']} GiB,"
+        f" {m['cpu']}, Python {m['python']}\n"
+    )
+    print(table(figures))
+    print(f"\nWritten: {OUT / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

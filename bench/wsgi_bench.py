@@ -1,0 +1,11 @@
+"""One WSGI app for gunicorn: cession at ``/``, the bare Flask route at ``/bare/``.
+
+Both run in the same worker processes, so the ratio of their figures is fair.
+"""
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from bench.bare import app as bare_app
+from cession_app import create_app
+
+app = DispatcherMiddleware(create_app(), {"/bare": bare_app})

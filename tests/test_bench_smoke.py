@@ -1,0 +1,63 @@
+"""The benchmark's data generator at a tiny scale, so the bench code cannot rot."""
+
+import pytest
+from sqlalchemy import func, or_, select
+
+from bench import generate
+from cession_app.extensions import db
+from cession_app.models import (
+    Account,
+    PaymentRequest,
+    Service,
+    TransferItem,
+    TransferParty,
+    TransferRequest,
+)
+
+# The migrations' env.py asks Flask-SQLAlchemy for get_engine() first (deprecated), then falls back.
+pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
+
+
+def _count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_generator_fills_a_migrated_sqlite_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
+    result = generate.generate(url, 200)
+
+    app = generate.bench_app(url)
+    with app.app_context():
+        assert _count(Service) == result["counts"]["services"] == 200
+        assert _count(Account) == result["counts"]["accounts"] == 40
+        assert _count(PaymentRequest) == result["counts"]["payment_requests"] == 40
+        assert _count(TransferRequest) == result["counts"]["transfer_requests"] == 50
+        assert _count(TransferItem) == result["counts"]["transfer_items"]
+        assert _count(TransferParty) == 2 * _count(TransferRequest)
+        states = set(db.session.scalars(select(TransferRequest.state).distinct()))
+        assert {"awaiting", "executed", "declined", "cancelled", "expired"} <= states
+        # The probe: exactly 50 services and 50 requests, and a password that works.
+        probe = db.session.scalar(select(Account).filter_by(login=generate.PROBE_LOGIN))
+        mine = or_(Service.owner_id == probe.id, Service.payer_id == probe.id)
+        assert _count(Service, mine) == 50
+        assert _count(TransferParty, TransferParty.account_id == probe.id) == 50
+        assert probe.check_password(generate.PASSWORD)
+        db.session.remove()
+    pairs = generate.open_probe_parties(app)
+    assert pairs
+    tokens = generate.confirmation_tokens(app, pairs)
+    assert len(tokens) == len(pairs) and all(token for _, token in tokens)
+
+
+def test_added_batches_are_ready_for_the_executor(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
+    generate.generate(url, 200)
+    app = generate.bench_app(url)
+    ids = generate.add_requests(app, 5, "confirmed", "t")
+    with app.app_context():
+        confirmed = TransferRequest.id.in_(ids), TransferRequest.state == "confirmed"
+        assert _count(TransferRequest, *confirmed) == 5
+        assert _count(TransferItem, TransferItem.request_id.in_(ids), TransferItem.active) == 10
+        unconfirmed = TransferParty.request_id.in_(ids), TransferParty.confirmed_at.is_(None)
+        assert _count(TransferParty, *unconfirmed) == 0
+        db.session.remove()
