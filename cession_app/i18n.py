@@ -53,10 +53,20 @@ def select_locale():
         chosen = session.get("language")
         if chosen in offered:
             return chosen
-        best = request.accept_languages.best_match(offered)
-        if best:
-            return best
+        accepted = _accepted_language(offered)
+        if accepted:
+            return accepted
     return current_app.config["DEFAULT_LOCALE"]
+
+
+def _accepted_language(offered):
+    """The offered language the browser prefers most; a regional tag (en-GB) counts as its
+    language, so "en-GB, pl;q=0.5" is English (Werkzeug's best_match would say Polish)."""
+    for value, quality in request.accept_languages:  # highest quality first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in offered:
+            return primary
+    return None
 
 
 def remember_language(code):
