@@ -78,8 +78,8 @@ def test_a_customer_walks_the_main_pages_in_its_language(live_server, page, make
     assert words["kind"] in case.inner_text()
     assert page.locator("header.top button", has_text=words["logout"]).is_visible()
     for name in ("My data", "Change of customer", "Billing", "My services"):
-        page.locator("header.top nav a", has_text=words[name]).click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("header.top nav a", has_text=words[name]).click()
         _assert_page(page, lang, words[name])
         if name == "My data":
             assert words["code"] in page.locator("dl.facts").inner_text()
@@ -89,8 +89,8 @@ def test_a_customer_walks_the_main_pages_in_its_language(live_server, page, make
 def test_the_switcher_on_the_log_in_page_changes_the_language(live_server, page):
     page.goto(f"{live_server}/login")
     _assert_page(page, "en", "Log in to the customer panel")
-    page.select_option("#language-switch", "cs")
-    page.wait_for_function("document.documentElement.lang === 'cs'")
+    with page.expect_navigation():  # the select submits its form (onchange)
+        page.select_option("#language-switch", "cs")
     _assert_page(page, "cs", "Přihlášení do Zákaznického centra")
     assert page.url == f"{live_server}/login"
     page.reload()  # remembered for this visitor
@@ -104,8 +104,8 @@ def test_the_switcher_works_without_javascript(live_server, chromium):
         page.goto(f"{live_server}/login")
         _assert_page(page, "de", "Anmeldung im Kundencenter")  # from Accept-Language
         page.select_option("#language-switch", "pl")
-        page.locator("form.lang button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("form.lang button[type=submit]").click()
         _assert_page(page, "pl", "Zaloguj się do Panelu Klienta")
     finally:
         context.close()
