@@ -56,12 +56,13 @@ def _finish_config(app):
         SESSION_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=secure,
-        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
         BABEL_DEFAULT_LOCALE=cfg["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE="UTC",
         MAIL_SUPPRESS_SEND=False,
         WTF_CSRF_TIME_LIMIT=None,
     )
+    # Tests may add directories (";"-separated), e.g. a pseudo-locale catalog.
+    cfg.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}

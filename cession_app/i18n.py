@@ -1,16 +1,43 @@
-"""Locale and time zone selection, and Babel formatting for pages and mails."""
+"""Locale and time zone selection, and Babel formatting for pages and mails.
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+The locale of a page: the logged-in account's language; else the visitor's explicit
+choice (the language switcher, kept in the session); else ``Accept-Language``; else
+``DEFAULT_LOCALE``. Mails are rendered inside ``mailer.recipient_context`` instead,
+which forces the recipient's language and time zone.
+"""
 
+import os
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, support
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, refresh
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from .config import LANGUAGES
 from .extensions import babel
+
+
+def languages():
+    """The languages offered (setting ``LANGUAGES``; English is the source language)."""
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def language_name(code):
+    """A language's name in that language ("Polski", "Čeština"): the switcher shows these."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def _account():
+    """The logged-in account of the current request, if any (never outside a request)."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user
+    return None
 
 
 def select_locale():
@@ -18,68 +45,156 @@ def select_locale():
     forced = g.get("mail_locale")
     if forced:
         return forced
-    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
-        return current_user.language
-    chosen = session.get("language") if request else None
-    if chosen in LANGUAGES:
-        return chosen
-    if request:
-        best = request.accept_languages.best_match(LANGUAGES)
-        if best:
-            return best
+    offered = languages()
+    account = _account()
+    if account is not None and account.language in offered:
+        return account.language
+    if has_request_context():
+        chosen = session.get("language")
+        if chosen in offered:
+            return chosen
+        accepted = _accepted_language(offered)
+        if accepted:
+            return accepted
     return current_app.config["DEFAULT_LOCALE"]
 
 
+def _accepted_language(offered):
+    """The offered language the browser prefers most; a regional tag (en-GB) counts as its
+    language, so "en-GB, pl;q=0.5" is English (Werkzeug's best_match would say Polish)."""
+    for value, quality in request.accept_languages:  # highest quality first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in offered:
+            return primary
+    return None
+
+
+def remember_language(code):
+    """Keep an explicit choice in the session; a logged-in account also saves it (caller commits).
+
+    Returns False (and changes nothing) when ``code`` is not an offered language.
+    """
+    if code not in languages():
+        return False
+    session["language"] = code
+    account = _account()
+    if account is not None:
+        account.language = code
+    refresh()  # messages flashed in this request are already in the new language
+    return True
+
+
+def _valid_zone(name):
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def select_timezone():
-    """The account's time zone, else the configured default."""
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
+    """The mail recipient's or the account's time zone, else the configured default."""
+    forced = g.get("mail_timezone")
+    if _valid_zone(forced):
+        return forced
+    account = _account()
+    if account is not None and _valid_zone(account.timezone):
+        return account.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
 def _zone(tz=None):
-    if tz:
-        return ZoneInfo(tz) if isinstance(tz, str) else tz
-    forced = g.get("mail_timezone")
-    if forced:
-        return ZoneInfo(forced)
-    return ZoneInfo(select_timezone())
+    if tz is not None and not isinstance(tz, str):
+        return tz
+    return _valid_zone(tz) or ZoneInfo(select_timezone())
+
+
+def _locale():
+    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+
+
+def _aware(value):
+    """Stored timestamps are UTC; a naive one is read as UTC, never as the server's time."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def fmt_datetime(value, tz=None, fmt="medium"):
-    """A timestamp in the reader's time zone and locale."""
+    """A timestamp in the reader's time zone and locale (filter ``dt``)."""
     if value is None:
         return ""
-    return format_datetime(value, fmt, tzinfo=_zone(tz), locale=str(get_locale()))
+    return format_datetime(_aware(value), fmt, tzinfo=_zone(tz), locale=_locale())
 
 
 def fmt_date(value, fmt="medium"):
-    """A calendar date (no time zone shift) in the reader's locale."""
+    """A calendar date in the reader's locale (filter ``date``).
+
+    A ``date`` is shown as it is; a timestamp is first moved to the reader's time zone.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(_zone()).date()
-    assert isinstance(value, date)
-    return format_date(value, fmt, locale=str(get_locale()))
+        value = _aware(value).astimezone(_zone()).date()
+    if not isinstance(value, date):
+        raise TypeError(f"not a date: {value!r}")
+    return format_date(value, fmt, locale=_locale())
 
 
 def fmt_money(amount, currency):
-    """An amount with its currency, in the reader's locale."""
-    return format_currency(amount, currency, locale=str(get_locale()))
+    """An amount with its currency, in the reader's locale (filter ``money``)."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale=_locale())
+
+
+class WTFormsMessages:
+    """WTForms' built-in messages ("This field is required.") in the current locale.
+
+    Flask-WTF looks its catalog up by the exact locale, but WTForms names some
+    catalogs with a region (Czech is ``cs_CZ``): we also try those.
+    """
+
+    def __init__(self):
+        self._cache = {}
+
+    def _catalog(self):
+        code = _locale()
+        if code not in self._cache:
+            path = messages_path()
+            regional = sorted(d for d in os.listdir(path) if d.startswith(code + "_"))
+            self._cache[code] = support.Translations.load(path, [code, *regional], domain="wtforms")
+        return self._cache[code]
+
+    def ugettext(self, string):
+        """Translate one message."""
+        return self._catalog().ugettext(string)
+
+    def ungettext(self, singular, plural, n):
+        """Translate a message with a count."""
+        return self._catalog().ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = WTFormsMessages()
+
+
+def _template_globals():
+    return {
+        "LANGUAGES": languages(),
+        "language_name": language_name,
+        "current_locale": _locale(),
+    }
 
 
 def init_app(app):
     """Wire Flask-Babel and register the formatting filters."""
+    app.config.setdefault("LANGUAGES", LANGUAGES)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 
-    @app.context_processor
-    def _languages():
-        return {
-            "LANGUAGES": LANGUAGES,
-            "LANGUAGE_NAMES": {"en": "English", "pl": "Polski", "cs": "Čeština", "de": "Deutsch"},
-            "current_locale": str(get_locale()),
-        }
+    @app.before_request
+    def _wtforms_messages():
+        # Flask-WTF reads this request attribute before loading its own catalog.
+        request.wtforms_translations = WTFORMS_MESSAGES
+
+    app.context_processor(_template_globals)

@@ -6,6 +6,7 @@ import threading
 from email import message_from_bytes, policy
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import text
 
 from cession_app import create_app
@@ -76,6 +77,15 @@ def smtp(smtp_server):
     return smtp_server
 
 
+# ---------------------------------------------------------------- translations
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """Compile stale or missing .mo files first: Flask-Babel caches catalogs per process."""
+    from tests.i18n_support import compile_catalogs
+
+    compile_catalogs()
+
+
 # ---------------------------------------------------------------- app and database
 def _backends():
     params = ["sqlite"]
@@ -113,6 +123,10 @@ def _fresh_schema():
     db.create_all()
 
 
+def _forget_request_user(sender, **extra):
+    g.pop("_login_user", None)
+
+
 @pytest.fixture(params=_backends())
 def backend(request):
     """The database backend of this run of the test."""
@@ -129,6 +143,9 @@ def app_config(tmp_path, backend, smtp_server):
 def app(app_config):
     """An app with a fresh, empty schema."""
     app = create_app(app_config)
+    # The test keeps an app context (and so ``g``) open across requests: let each request
+    # load its own account from its own session cookie, as it does in production.
+    request_started.connect(_forget_request_user, app)
     with app.app_context():
         _fresh_schema()
         limiter.reset()

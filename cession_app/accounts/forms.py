@@ -8,11 +8,14 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired
 
-LANGUAGE_CHOICES = [
-    SelectChoice(code, name)
-    for code, name in (("en", "English"), ("pl", "Polski"), ("cs", "Čeština"), ("de", "Deutsch"))
-]
+from .. import i18n
+
 TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+
+
+def language_choices():
+    """The offered languages, each named in its own language."""
+    return [SelectChoice(code, i18n.language_name(code)) for code in i18n.languages()]
 
 
 class LoginForm(FlaskForm):
@@ -26,12 +29,20 @@ class LoginForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     """The account's language and time zone."""
 
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES])
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
 
 
 class LanguageForm(FlaskForm):
     """The language switcher shown on every page."""
 
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()

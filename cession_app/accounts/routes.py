@@ -2,12 +2,12 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, i18n
 from ..extensions import db, limiter, login_manager
 from ..models import Account
 from . import bp
@@ -68,7 +68,7 @@ def my_data():
     """Show the account's identifiers and let it change language and time zone."""
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
-        current_user.language = form.language.data
+        i18n.remember_language(form.language.data)  # also this browser's choice after log-out
         current_user.timezone = form.timezone.data
         audit.record(
             "preferences_changed",
@@ -88,9 +88,16 @@ def my_data():
 def set_language():
     """Remember a visitor's language choice (and a logged-in account's setting)."""
     form = LanguageForm()
-    if form.validate_on_submit():
-        session["language"] = form.language.data
+    if form.validate_on_submit() and i18n.remember_language(form.language.data):
         if current_user.is_authenticated:
-            current_user.language = form.language.data
+            audit.record(
+                "preferences_changed",
+                "account",
+                current_user.code,
+                actor=current_user,
+                language=form.language.data,
+            )
             db.session.commit()
+    else:
+        flash(_("Please choose one of the languages offered."), "error")
     return redirect(_safe_next(request.form.get("next")))
