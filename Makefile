@@ -32,7 +32,7 @@ translations: install
 		--sort-by-file --no-wrap --project=cession -o translations/messages.pot .
 	@for lang in $(LANGS); do \
 		if [ -f translations/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(PYBABEL) update -d translations -i translations/messages.pot -l $$lang --no-wrap --ignore-obsolete; \
+			$(PYBABEL) update -d translations -i translations/messages.pot -l $$lang --no-wrap --ignore-obsolete --no-fuzzy-matching; \
 		else \
 			$(PYBABEL) init -d translations -i translations/messages.pot -l $$lang --no-wrap; \
 		fi; \
