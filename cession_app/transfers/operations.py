@@ -605,7 +605,11 @@ def execution_problems(request, services):
     problems = []
     for item in request.items:
         service = services[item.service_id]
-        codes = [(r.code, r.payment_request) for r in refused.get(service, [])]
+        # "not the owner" and "owner changed" are the same news to the customer.
+        codes = [
+            ("changed" if r.code == "not_owner" else r.code, r.payment_request)
+            for r in refused.get(service, [])
+        ]
         if (service.owner_id, service.payer_id) != (item.old_owner_id, item.old_payer_id):
             codes.append(("changed", None))
         for code, pr in dict.fromkeys(codes):
