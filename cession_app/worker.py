@@ -29,6 +29,7 @@ def run_once(now=None):
 
 def run(once=False, stop=None):
     """Loop until interrupted or ``stop`` (a threading.Event) is set; ``once``: one pass."""
+    _show_progress()
     interval = current_app.config["WORKER_INTERVAL"]
     log.info("worker started (interval %.1f s)", interval)
     while True:
@@ -49,6 +50,17 @@ def run(once=False, stop=None):
                 return counts
         if stop is not None and stop.is_set():
             return counts
+
+
+def _show_progress():
+    """Progress lines (INFO) go to stderr unless logging is configured already."""
+    logger = logging.getLogger("cession")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
 
 
 def _sleep(seconds, stop):

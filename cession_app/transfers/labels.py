@@ -50,7 +50,21 @@ def transfer_role_label(role):
     return ROLES.get(role, role)
 
 
+ROLE_ORDER = ("owner_from", "owner", "payer_from", "owner_to", "payer_to")
+
+
+def transfer_party_roles(party):
+    """A party's role names, in a fixed order; "approves the payer change" goes without
+    saying for the current owner."""
+    roles = set(party.role_list)
+    if "owner_from" in roles:
+        roles.discard("owner")
+    ordered = sorted(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 99)
+    return [transfer_role_label(r) for r in ordered]
+
+
 GLOBALS = {
+    "transfer_party_roles": transfer_party_roles,
     "transfer_state_label": transfer_state_label,
     "transfer_direction_label": transfer_direction_label,
     "transfer_change_label": transfer_change_label,

@@ -392,6 +392,9 @@ def _locked_or_refuse(request, states=OPEN_STATES):
 
 # ---------------------------------------------------------------- party actions
 def _acting_party(request, account_id):
+    if request.expires_at <= utcnow():
+        db.session.rollback()
+        raise ActionRefused(_l("This request has expired; nothing was changed."))
     party = request.party_for(account_id)
     if party is None or not party.must_confirm:
         db.session.rollback()
