@@ -37,6 +37,9 @@ def test_push_whole_flow_moves_owner_and_payer(app, client, make, smtp):
     assert deliver()["mails"] == 3
 
     # Each account confirms once, though svoboda becomes owner AND payer: one link each.
+    assert [p.role_list for p in req.parties if p.account_id == svoboda.id] == [
+        ["owner_to", "payer_to"]
+    ]
     assert len(smtp.to(svoboda.email)) == 1 and len(smtp.to(novak.email)) == 1
     assert "novak.cz" in html_of(smtp.to(svoboda.email)[0])
     svoboda_link = link_for(smtp, svoboda.email)
