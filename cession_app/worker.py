@@ -1,23 +1,71 @@
 """The worker: one pass executes confirmed transfers, delivers mail, expires and reminds."""
 
+import logging
 import time
 
 from flask import current_app
 
 from . import mailer
+from .extensions import db
+from .transfers import operations
+
+log = logging.getLogger("cession.worker")
 
 
-def run_once():
-    """One pass over all the work; returns a dict of counts."""
-    return {"mails": mailer.deliver_pending()}
+def run_once(now=None):
+    """One pass over all the work; returns a dict of counts.
+
+    Executions go first (they are what customers wait for); mail goes last, so that the
+    mails written in this pass leave in it too.
+    """
+    counts = {
+        "executed": operations.execute_due(limit=current_app.config.get("WORKER_BATCH", 20)),
+        "expired": operations.expire_due(now),
+        "reminded": operations.remind_due(now),
+    }
+    counts["mails"] = mailer.deliver_pending()
+    return counts
 
 
-def run(once=False):
-    """Loop until interrupted (or a single pass with ``once``)."""
+def run(once=False, stop=None):
+    """Loop until interrupted or ``stop`` (a threading.Event) is set; ``once``: one pass."""
+    _show_progress()
     interval = current_app.config["WORKER_INTERVAL"]
+    log.info("worker started (interval %.1f s)", interval)
     while True:
-        counts = run_once()
+        try:
+            counts = run_once()
+        except Exception:
+            # A bad pass (database restarting, a bug) must not stop the worker.
+            db.session.rollback()
+            log.exception("worker pass failed; retrying")
+            counts = {}
         if once:
             return counts
-        if not any(counts.values()):
-            time.sleep(interval)
+        if any(counts.values()):
+            log.info("worker pass: %s", counts)
+        else:
+            db.session.remove()
+            if _sleep(interval, stop):
+                return counts
+        if stop is not None and stop.is_set():
+            return counts
+
+
+def _show_progress():
+    """Progress lines (INFO) go to stderr unless logging is configured already."""
+    logger = logging.getLogger("cession")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+def _sleep(seconds, stop):
+    """Wait ``seconds``; True when asked to stop."""
+    if stop is None:
+        time.sleep(seconds)
+        return False
+    return stop.wait(seconds)

@@ -3,19 +3,28 @@
 Every operation commits its change together with its audit events and outbox mails.
 """
 
-from datetime import timedelta
+import json
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, mailer, tokens
 from ..extensions import db
+from ..i18n import fmt_date, fmt_money
+from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.base import utcnow
-from . import rules
+from ..models.transfers import OPEN_STATES
+from . import labels, rules
+
+log = logging.getLogger("cession.transfers")
 
 CONFIRM_PURPOSE = "transfer-confirm"
 
@@ -208,6 +217,59 @@ def confirm_link(request, party):
     )
 
 
+class LinkRefused(Exception):
+    """A confirmation link that cannot be used; ``status`` and a translated ``message``."""
+
+    def __init__(self, status, message):
+        super().__init__(str(message))
+        self.status = status
+        self.message = message
+
+
+def check_link(request_id, token):
+    """The (request, party) a confirmation link is for, or LinkRefused saying why not."""
+    max_age = current_app.config["TRANSFER_EXPIRY_DAYS"] * 86400
+    try:
+        payload = tokens.load_token(CONFIRM_PURPOSE, token, max_age=max_age)
+    except tokens.TokenExpired as exc:
+        raise LinkRefused(410, _l("This confirmation link has expired.")) from exc
+    except tokens.TokenInvalid as exc:
+        raise LinkRefused(
+            400,
+            _l(
+                "This confirmation link is not valid. Please open the link exactly as it"
+                " arrived in the e-mail."
+            ),
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("r") != request_id:
+        raise LinkRefused(400, _l("This confirmation link belongs to another request."))
+    request = load_request(request_id)
+    party = request.party_for(payload.get("a")) if request else None
+    if party is None or not party.must_confirm:
+        raise LinkRefused(400, _l("This confirmation link was not made for this request."))
+    _check_link_state(request, party, payload.get("f"))
+    return request, party
+
+
+def _check_link_state(request, party, fingerprint):
+    if request.state != "awaiting":
+        raise LinkRefused(
+            410,
+            _l(
+                "This request no longer awaits confirmation (its state: %(state)s), so the"
+                " link no longer works.",
+                state=labels.transfer_state_label(request.state),
+            ),
+        )
+    if party.has_acted or fingerprint != party_fingerprint(request, party):
+        raise LinkRefused(
+            410,
+            _l("This link has already been used: you have already answered this request."),
+        )
+    if request.expires_at <= utcnow():
+        raise LinkRefused(410, _l("This confirmation link has expired."))
+
+
 def queue_confirmation(request, party, template="confirm_request"):
     """Queue the mail with the confirmation link to one party."""
     subjects = {
@@ -249,6 +311,400 @@ def queue_creation_mails(request):
         mailer.queue(
             "request_notice",
             _l("Services of %(domain)s are being transferred", domain=request.domain),
+            request.notify_email,
+            language=request.notify_language,
+            request=request,
+            details_url=None,
+        )
+
+
+# ---------------------------------------------------------------- loading and locking
+class ActionRefused(Exception):
+    """A party or the initiator may not do this now; ``message`` says why (translated)."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _eager():
+    return (
+        selectinload(TransferRequest.items).joinedload(TransferItem.service),
+        selectinload(TransferRequest.parties),
+    )
+
+
+def load_request(request_id):
+    """A request with everything its pages show, in a few statements (no N+1)."""
+    query = (
+        select(TransferRequest)
+        .where(TransferRequest.id == request_id)
+        .options(
+            *_eager(),
+            joinedload(TransferRequest.initiator),
+            joinedload(TransferRequest.from_account),
+            joinedload(TransferRequest.to_account),
+        )
+    )
+    return db.session.scalars(query).unique().one_or_none()
+
+
+def can_view(request, account):
+    """Only the parties (the initiator is one) and staff see a request."""
+    if account is None or not account.is_authenticated:
+        return False
+    return account.is_staff or request.party_for(account.id) is not None
+
+
+def _is_sqlite():
+    return db.engine.dialect.name == "sqlite"
+
+
+def _lock(request_id, states=OPEN_STATES):
+    """The request re-read under a lock, or None when it is no longer in ``states``.
+
+    PostgreSQL locks its row (FOR UPDATE); SQLite has one writer at a time, so a no-op
+    write takes the database's write lock before anything is read.
+    """
+    table = TransferRequest.__table__
+    if _is_sqlite():
+        db.session.execute(
+            update(table).where(table.c.id == request_id).values(state=table.c.state)
+        )
+    query = (
+        select(TransferRequest)
+        .where(TransferRequest.id == request_id, TransferRequest.state.in_(states))
+        .options(*_eager())
+        .execution_options(populate_existing=True)
+    )
+    if not _is_sqlite():
+        query = query.with_for_update(of=TransferRequest)
+    return db.session.scalars(query).one_or_none()
+
+
+def _locked_or_refuse(request, states=OPEN_STATES):
+    locked = _lock(request.id, states)
+    if locked is None:
+        db.session.rollback()
+        raise ActionRefused(_l("This request has already ended; nothing was changed."))
+    return locked
+
+
+# ---------------------------------------------------------------- party actions
+def _acting_party(request, account_id):
+    if request.expires_at <= utcnow():
+        db.session.rollback()
+        raise ActionRefused(_l("This request has expired; nothing was changed."))
+    party = request.party_for(account_id)
+    if party is None or not party.must_confirm:
+        db.session.rollback()
+        raise ActionRefused(_l("Your confirmation is not needed for this request."))
+    if party.has_acted:
+        db.session.rollback()
+        raise ActionRefused(_l("You have already answered this request."))
+    return party
+
+
+def confirm(request, party):
+    """The party confirms (once); the last confirmation makes the request confirmed."""
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _acting_party(request, party.account_id)
+    now = utcnow()
+    party.confirmed_at = now
+    audit.record("transfer_confirmed", "transfer", request.id, actor=party.account_id)
+    if all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
+        request.state = "confirmed"
+        request.confirmed_at = now
+        audit.record("transfer_fully_confirmed", "transfer", request.id)
+    db.session.commit()
+    return request
+
+
+def decline(request, party):
+    """The party declines: the request ends, everyone is told."""
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _acting_party(request, party.account_id)
+    party.declined_at = utcnow()
+    _end(request, "declined", actor=party.account_id)
+    db.session.commit()
+    return request
+
+
+def cancel(request, actor):
+    """The initiator withdraws the request while it is open."""
+    if actor.id != request.initiator_id:
+        raise ActionRefused(_l("Only the customer who made the request can cancel it."))
+    request = _locked_or_refuse(request)
+    _end(request, "cancelled", actor=actor.id)
+    db.session.commit()
+    return request
+
+
+def resend(request, party, actor=None):
+    """Send a party its confirmation link again."""
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _acting_party(request, party.account_id)
+    queue_confirmation(request, party)
+    audit.record(
+        "transfer_link_resent",
+        "transfer",
+        request.id,
+        actor=actor,
+        party=party.account_id,
+    )
+    db.session.commit()
+    return party
+
+
+# ---------------------------------------------------------------- due work (the worker)
+def expire_due(now=None):
+    """Requests still awaiting confirmation past ``expires_at`` expire. Returns how many."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(TransferRequest.id).where(
+            TransferRequest.state == "awaiting", TransferRequest.expires_at <= now
+        )
+    ).all()
+    db.session.rollback()
+    count = 0
+    for request_id in ids:
+        request = _lock(request_id, ("awaiting",))
+        if request is None or request.expires_at > now:
+            db.session.rollback()
+            continue
+        _end(request, "expired")
+        db.session.commit()
+        count += 1
+    return count
+
+
+def remind_due(now=None):
+    """Parties that have not answered get one reminder REMINDER_DAYS_BEFORE days before expiry."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=current_app.config["REMINDER_DAYS_BEFORE"])
+    query = (
+        select(TransferParty.request_id, TransferParty.account_id)
+        .join(TransferParty.request)
+        .where(
+            TransferRequest.state == "awaiting",
+            TransferRequest.expires_at > now,
+            TransferRequest.expires_at <= horizon,
+            TransferParty.must_confirm.is_(True),
+            TransferParty.confirmed_at.is_(None),
+            TransferParty.declined_at.is_(None),
+            TransferParty.reminded_at.is_(None),
+        )
+        .order_by(TransferParty.id)
+    )
+    due = db.session.execute(query).all()
+    db.session.rollback()
+    count = 0
+    for request_id, account_id in due:
+        request = _lock(request_id, ("awaiting",))
+        party = request.party_for(account_id) if request else None
+        if party is None or party.has_acted or party.reminded_at is not None:
+            db.session.rollback()
+            continue
+        queue_confirmation(request, party, template="reminder")
+        party.reminded_at = now
+        audit.record("transfer_reminded", "transfer", request.id, party=account_id)
+        db.session.commit()
+        count += 1
+    return count
+
+
+def _claim_confirmed():
+    """Take one confirmed request for execution, or None; a request is taken by one worker.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so workers share the queue. SQLite: the database's
+    write lock is taken first (one writer at a time), then the state is read again.
+    """
+    if _is_sqlite():
+        table = TransferRequest.__table__
+        first = (
+            select(table.c.id)
+            .where(table.c.state == "confirmed")
+            .order_by(table.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        db.session.execute(update(table).where(table.c.id == first).values(state=table.c.state))
+    query = (
+        select(TransferRequest)
+        .where(TransferRequest.state == "confirmed")
+        .order_by(TransferRequest.id)
+        .limit(1)
+        .options(*_eager())
+        .execution_options(populate_existing=True)
+    )
+    if not _is_sqlite():
+        query = query.with_for_update(skip_locked=True, of=TransferRequest)
+    return db.session.scalars(query).one_or_none()
+
+
+def execute_due(limit=20):
+    """Execute up to ``limit`` confirmed requests, each in its own transaction.
+
+    Returns the number executed (requests that fail their checks are not counted).
+    """
+    executed = 0
+    for _attempt in range(limit):
+        request = _claim_confirmed()
+        if request is None:
+            db.session.rollback()
+            break
+        executed += execute(request)
+    return executed
+
+
+def execute(request):
+    """Move all services of a claimed (locked) request, or none; commits. True if executed."""
+    services = _lock_services([item.service_id for item in request.items])
+    problems = execution_problems(request, services)
+    if problems:
+        request.failure_reason = json.dumps({"reasons": problems})
+        _end(request, "failed", reasons=[p["code"] for p in problems])
+        db.session.commit()
+        log.warning("transfer request %s failed: %s", request.id, problems)
+        return False
+    for item in request.items:
+        service = services[item.service_id]
+        service.owner_id = item.new_owner_id
+        service.payer_id = item.new_payer_id
+    _end(request, "executed", services=[s.external_id for s in services.values()])
+    db.session.commit()
+    waited = (request.ended_at - request.confirmed_at).total_seconds()
+    log.info(
+        "transfer request %s executed: %d service(s) of %s moved, %.2f s after confirmation",
+        request.id,
+        len(services),
+        request.domain,
+        waited,
+    )
+    return True
+
+
+def _lock_services(service_ids):
+    query = (
+        select(Service)
+        .where(Service.id.in_(service_ids))
+        .options(selectinload(Service.payment_requests))
+        .execution_options(populate_existing=True)
+    )
+    if not _is_sqlite():
+        query = query.with_for_update(of=Service)
+    return {s.id: s for s in db.session.scalars(query)}
+
+
+def execution_problems(request, services):
+    """Every rule checked again, plus: owner and payer are still those of the request."""
+    refused = check_services(
+        list(services.values()),
+        direction=request.direction,
+        initiator_id=request.initiator_id,
+        other_id=_other_id(request),
+        exclude_request_id=request.id,
+    )
+    problems = []
+    for item in request.items:
+        service = services[item.service_id]
+        # "not the owner" and "owner changed" are the same news to the customer.
+        codes = [
+            ("changed" if r.code == "not_owner" else r.code, r.payment_request)
+            for r in refused.get(service, [])
+        ]
+        if (service.owner_id, service.payer_id) != (item.old_owner_id, item.old_payer_id):
+            codes.append(("changed", None))
+        for code, pr in dict.fromkeys(codes):
+            problems.append(_problem(code, service, pr))
+    return problems
+
+
+def _other_id(request):
+    return request.to_account_id if request.direction == "push" else request.from_account_id
+
+
+def _problem(code, service, pr=None):
+    problem = {"code": code, "kind": service.kind, "service": service.external_id}
+    if pr is not None:
+        problem.update(amount=str(pr.amount), currency=pr.currency, due=pr.due_on.isoformat())
+    return problem
+
+
+def failure_texts(request):
+    """The stored failure reasons, translated into the reader's language."""
+    if not request.failure_reason:
+        return []
+    try:
+        problems = json.loads(request.failure_reason)["reasons"]
+    except (ValueError, KeyError, TypeError):
+        return [request.failure_reason]  # free text written by an older version or by staff
+    return [_failure_text(p) for p in problems]
+
+
+def _failure_text(problem):
+    service = f"{kind_label(problem.get('kind'))} ({problem.get('service')})"
+    code = problem.get("code")
+    if code == "unpaid":
+        return _(
+            "%(service)s: a payment request of %(amount)s, due on %(due)s, was issued and is"
+            " not paid. Moving the service now would shorten the time to pay and endanger its"
+            " renewal. Please pay it first, then ask for the transfer again.",
+            service=service,
+            amount=fmt_money(Decimal(problem["amount"]), problem["currency"]),
+            due=fmt_date(date.fromisoformat(problem["due"])),
+        )
+    if code == "expired":
+        return _(
+            "%(service)s has expired or is being terminated. Its owner must renew it first.",
+            service=service,
+        )
+    if code == "locked":
+        return _("%(service)s is part of another open transfer request.", service=service)
+    if code in ("changed", "not_owner"):
+        return _(
+            "%(service)s no longer has the owner or payer it had when the transfer was requested.",
+            service=service,
+        )
+    return _("%(service)s can no longer be transferred.", service=service)
+
+
+# ---------------------------------------------------------------- end of a request
+def _end(request, state, actor=None, **details):
+    """Any end state: release the services' lock, record it, tell everyone involved."""
+    now = utcnow()
+    request.state = state
+    request.ended_at = now
+    for item in request.items:
+        item.active = False
+    audit.record(f"transfer_{state}", "transfer", request.id, actor=actor, **details)
+    queue_end_mails(request)
+
+
+def _end_subject(request):
+    domain = request.domain
+    return {
+        "executed": _l("The transfer of %(domain)s has been executed", domain=domain),
+        "declined": _l("The transfer of %(domain)s has been declined", domain=domain),
+        "cancelled": _l("The transfer of %(domain)s has been cancelled", domain=domain),
+        "expired": _l("The transfer of %(domain)s has expired", domain=domain),
+        "failed": _l("The transfer of %(domain)s could not be executed", domain=domain),
+    }[request.state]
+
+
+def queue_end_mails(request):
+    """Tell every party (confirming or only notified) and the extra address how it ended."""
+    subject = _end_subject(request)
+    details_url = mailer.link("transfers.detail", request_id=request.id)
+    for party in request.parties:
+        account = db.session.get(Account, party.account_id)
+        mailer.queue_to_account(
+            "request_ended", subject, account, request=request, details_url=details_url
+        )
+    if request.notify_email:
+        mailer.queue(
+            "request_ended",
+            subject,
             request.notify_email,
             language=request.notify_language,
             request=request,

@@ -1,19 +1,176 @@
-"""Views of the request pages: details, confirmation links, cancel, resend."""
+"""Views of the request pages: details, confirmation links, answer, cancel, resend."""
 
-from flask import abort
-from flask_login import login_required
+from contextlib import nullcontext
 
-from . import bp
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..errors import render_error
+from ..extensions import limiter
+from . import bp, labels, operations
+from .forms import CancelForm, ResendForm, RespondForm
+
+
+@bp.record_once
+def _register_globals(state):
+    state.app.jinja_env.globals.update(
+        labels.GLOBALS, transfer_failure_texts=operations.failure_texts
+    )
+
+
+def _visible_request(request_id):
+    """The request with its details, if the current account may see it (404 otherwise)."""
+    transfer = operations.load_request(request_id)
+    if transfer is None or not operations.can_view(transfer, current_user):
+        abort(404)
+    return transfer
+
+
+def _detail(transfer):
+    return redirect(url_for("transfers.detail", request_id=transfer.id))
 
 
 @bp.route("/requests/<int:request_id>")
 @login_required
 def detail(request_id):
     """A request's details (parties and staff only)."""
-    abort(404)
+    transfer = _visible_request(request_id)
+    return render_template(
+        "transfers/detail.html",
+        transfer=transfer,
+        me=transfer.party_for(current_user.id),
+        respond_form=RespondForm(),
+        cancel_form=CancelForm(),
+        resend_form=ResendForm(),
+    )
+
+
+def _answer(transfer, party, form):
+    """Confirm or decline from a submitted RespondForm; flashes the outcome. True if done."""
+    try:
+        if form.confirm.data:
+            transfer = operations.confirm(transfer, party)
+            flash(_("Thank you, you have confirmed the transfer."), "success")
+            if transfer.state == "confirmed":
+                flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
+        elif form.decline.data:
+            operations.decline(transfer, party)
+            flash(_("You have declined the transfer. Everyone involved will be told."), "info")
+        else:
+            flash(_("Please choose whether to confirm or decline the transfer."), "error")
+            return False
+    except operations.ActionRefused as exc:
+        flash(str(exc.message), "error")
+        return False
+    return True
+
+
+@bp.route("/requests/<int:request_id>/answer", methods=["POST"])
+@login_required
+def answer(request_id):
+    """A logged-in confirming party confirms or declines on the request's page."""
+    transfer = _visible_request(request_id)
+    party = transfer.party_for(current_user.id)
+    if party is None or not party.must_confirm:
+        abort(403)
+    form = RespondForm()
+    if form.validate_on_submit():
+        _answer(transfer, party, form)
+    return _detail(transfer)
+
+
+@bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
+@login_required
+def cancel(request_id):
+    """The initiator cancels the request while it is open."""
+    transfer = _visible_request(request_id)
+    if current_user.id != transfer.initiator_id:
+        abort(403)
+    if CancelForm().validate_on_submit():
+        try:
+            operations.cancel(transfer, current_user)
+            flash(_("The request has been cancelled. Everyone involved will be told."), "info")
+        except operations.ActionRefused as exc:
+            flash(str(exc.message), "error")
+    return _detail(transfer)
+
+
+@bp.errorhandler(429)
+def _too_many(error):
+    """A limit's own page (its ``on_breach`` response), else the generic one."""
+    return getattr(error, "response", None) or render_error(429)
+
+
+def _resend_key():
+    return f"transfer-resend:{request.view_args.get('request_id')}"
+
+
+def _resend_refused(limit):
+    message = _(
+        "The confirmation link of this request has been sent again too many times."
+        " Please wait an hour before asking again."
+    )
+    return make_response(render_error(429, message))
+
+
+@bp.route("/requests/<int:request_id>/parties/<int:account_id>/resend", methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RESEND_RATE_LIMIT"],
+    key_func=_resend_key,
+    deduct_when=lambda response: g.get("link_resent", False),
+    on_breach=_resend_refused,
+)
+@login_required
+def resend(request_id, account_id):
+    """Send a party that has not answered its confirmation link again (rate limited)."""
+    transfer = _visible_request(request_id)
+    party = transfer.party_for(account_id)
+    if party is None:
+        abort(404)
+    if ResendForm().validate_on_submit():
+        try:
+            operations.resend(transfer, party, actor=current_user.id)
+        except operations.ActionRefused as exc:
+            flash(str(exc.message), "error")
+        else:
+            g.link_resent = True
+            flash(
+                _("A new confirmation link has been sent to %(name)s.", name=party.account.name),
+                "success",
+            )
+    return _detail(transfer)
+
+
+def _link_locale(account):
+    """A visitor who chose no language reads the link page in the party's language."""
+    if current_user.is_authenticated or session.get("language"):
+        return nullcontext()
+    return force_locale(account.language)
 
 
 @bp.route("/requests/<int:request_id>/respond/<token>", methods=["GET", "POST"])
 def respond(request_id, token):
-    """The page a confirmation link opens: details, Confirm / Decline (POST only acts)."""
-    abort(404)
+    """The page a confirmation link opens: details, Confirm / Decline (only the POST acts)."""
+    try:
+        transfer, party = operations.check_link(request_id, token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = RespondForm()
+    with _link_locale(party.account):
+        if form.validate_on_submit() and _answer(transfer, party, form):
+            transfer = operations.load_request(request_id)
+            return render_template("transfers/responded.html", transfer=transfer, party=party)
+        return render_template("transfers/respond.html", transfer=transfer, party=party, form=form)

@@ -1,0 +1,24 @@
+"""Forms of the request pages (the wizard's forms live in wizard.py)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+
+class RespondForm(FlaskForm):
+    """A party's answer: Confirm or Decline (only this POST acts, never a GET)."""
+
+    confirm = SubmitField(_l("Confirm the transfer"))
+    decline = SubmitField(_l("Decline"))
+
+
+class CancelForm(FlaskForm):
+    """The initiator withdraws the request."""
+
+    submit = SubmitField(_l("Cancel the request"))
+
+
+class ResendForm(FlaskForm):
+    """Send a party its confirmation link again."""
+
+    submit = SubmitField(_l("Resend link"))

@@ -1,0 +1,72 @@
+"""Translated labels of transfer requests: states, directions, changes, party roles."""
+
+from flask_babel import lazy_gettext as _l
+
+STATES = {
+    "awaiting": _l("Awaiting confirmation"),
+    "confirmed": _l("Confirmed, being executed"),
+    "executed": _l("Executed"),
+    "declined": _l("Declined"),
+    "cancelled": _l("Cancelled"),
+    "expired": _l("Expired"),
+    "failed": _l("Failed"),
+}
+DIRECTIONS = {
+    "push": _l("Transfer to another customer (started by the current owner)"),
+    "pull": _l("Transfer to own account (started by the future owner)"),
+}
+CHANGES = {
+    "both": _l("Owner and payer"),
+    "owner": _l("Owner only"),
+    "payer": _l("Payer only"),
+}
+ROLES = {
+    "owner_from": _l("Current owner"),
+    "owner_to": _l("Future owner"),
+    "payer_from": _l("Current payer"),
+    "payer_to": _l("Future payer"),
+    # The owner of a service whose payer changes approves the change.
+    "owner": _l("Owner (approves the change of payer)"),
+}
+
+
+def transfer_state_label(state):
+    """A request state's name."""
+    return STATES.get(state, state)
+
+
+def transfer_direction_label(direction):
+    """Which wizard started the request."""
+    return DIRECTIONS.get(direction, direction)
+
+
+def transfer_change_label(change):
+    """What the request changes: owner and payer, owner only, payer only."""
+    return CHANGES.get(change, change)
+
+
+def transfer_role_label(role):
+    """A party's role in a request."""
+    return ROLES.get(role, role)
+
+
+ROLE_ORDER = ("owner_from", "owner", "payer_from", "owner_to", "payer_to")
+
+
+def transfer_party_roles(party):
+    """A party's role names, in a fixed order; "approves the payer change" goes without
+    saying for the current owner."""
+    roles = set(party.role_list)
+    if "owner_from" in roles:
+        roles.discard("owner")
+    ordered = sorted(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 99)
+    return [transfer_role_label(r) for r in ordered]
+
+
+GLOBALS = {
+    "transfer_party_roles": transfer_party_roles,
+    "transfer_state_label": transfer_state_label,
+    "transfer_direction_label": transfer_direction_label,
+    "transfer_change_label": transfer_change_label,
+    "transfer_role_label": transfer_role_label,
+}
