@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as config_module
-from .extensions import csrf, db, limiter, login_manager, mail, migrate
+from .extensions import csrf, db, limiter, login_manager, mail
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,9 +81,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _needs_migrations(app):
+    """Alembic is for the ``flask`` command (and tests); web workers need not carry it."""
+    return os.environ.get("FLASK_RUN_FROM_CLI") == "true" or app.config.get("TESTING")
+
+
 def _register_extensions(app):
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    if _needs_migrations(app):
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS))
     mail.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")

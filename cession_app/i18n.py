@@ -103,7 +103,9 @@ def select_timezone():
 
 
 def _zone(tz=None):
-    if tz is not None and not isinstance(tz, str):
+    if not tz:  # None, "" or a template's undefined variable: the reader's zone
+        return ZoneInfo(select_timezone())
+    if not isinstance(tz, str):
         return tz
     return _valid_zone(tz) or ZoneInfo(select_timezone())
 

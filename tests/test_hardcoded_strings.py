@@ -17,7 +17,7 @@ from flask import template_rendered, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from cession_app import i18n
-from cession_app.accounts.forms import TIMEZONES
+from cession_app.accounts.forms import timezone_choices
 from cession_app.config import LANGUAGES
 from cession_app.extensions import db
 from cession_app.models import Account, OutboxMessage, Service
@@ -102,7 +102,8 @@ def build_world(make):
 
 def _data_values(world):
     """Names, codes, domains, ids ...: shown as they are, never translated."""
-    values = set(TIMEZONES) | {i18n.language_name(code) for code in (*LANGUAGES, PSEUDO)}
+    values = {c.value for c in timezone_choices()}
+    values |= {i18n.language_name(code) for code in (*LANGUAGES, PSEUDO)}
     for account in db.session.scalars(db.select(Account)):
         values |= {account.name, account.code, account.number, account.login, account.email}
         values |= {account.billing_name, account.billing_address, account.vat_id}

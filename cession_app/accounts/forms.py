@@ -1,5 +1,6 @@
 """Forms of the accounts pages."""
 
+from functools import cache
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +11,12 @@ from wtforms.validators import DataRequired
 
 from .. import i18n
 
-TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+
+@cache
+def timezone_choices():
+    """The selectable time zones (read from the zone database once, on first use)."""
+    zones = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+    return [SelectChoice(tz, tz) for tz in zones]
 
 
 def language_choices():
@@ -30,12 +36,13 @@ class PreferencesForm(FlaskForm):
     """The account's language and time zone."""
 
     language = SelectField(_l("Language"))
-    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES])
+    timezone = SelectField(_l("Time zone"))
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices()
+        self.timezone.choices = timezone_choices()
 
 
 class LanguageForm(FlaskForm):
