@@ -192,10 +192,14 @@ def log_in(client):
 # ---------------------------------------------------------------- browser
 @pytest.fixture
 def live_server(app):
-    """The app served over HTTP on 127.0.0.1 in a thread; yields its base URL."""
+    """The app served over HTTP on 127.0.0.1 in a thread; yields its base URL.
+
+    Set ``app_config["LIVE_SERVER_PORT"]`` (and BASE_URL to match) to serve on a known port,
+    so that links in mails lead to this server.
+    """
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", app.config.get("LIVE_SERVER_PORT", 0), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
