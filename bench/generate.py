@@ -16,7 +16,7 @@ import flask_migrate
 from sqlalchemy import MetaData, func, select, text
 from werkzeug.security import generate_password_hash
 
-from cession_app import create_app
+from cession_app import create_app, init_migrations
 from cession_app.extensions import db
 from cession_app.models import (
     Account,
@@ -57,7 +57,9 @@ def bench_app(url, **config):
         "MAIL_SERVER": "",
     }
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings)
+    init_migrations(app)
+    return app
 
 
 def sizes(n_services):

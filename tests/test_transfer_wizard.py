@@ -103,7 +103,7 @@ def test_my_services_transfer_link_prefills_the_domain(client, make, log_in):
 
 # ---------------------------------------------------------------- whole wizards
 def test_push_wizard_by_code_end_to_end(client, make, log_in, smtp):
-    me = make.account("novak", name="Jan Novak", language="pl")
+    me = make.account("novak", name="Jan Novak", language="en", timezone="Europe/Warsaw")
     other = make.account("svoboda", name="Petr Svoboda", language="cs")
     web = make.service(me, domain="novak.cz", kind="webhosting")
     dom = make.service(me, domain="novak.cz", kind="domain")
@@ -117,7 +117,7 @@ def test_push_wizard_by_code_end_to_end(client, make, log_in, smtp):
     assert "Petr Svoboda" in page and other.code in page
     assert web.external_id in page and dom.external_id in page
     assert "E-mail" not in row(page, web.external_id)  # only this business case is listed
-    assert format_date(web.expires_on, "medium", locale="pl") in row(page, web.external_id)
+    assert format_date(web.expires_on, "medium", locale="en") in row(page, web.external_id)
     assert "This address is only told about the transfer" in page
 
     response = client.post(

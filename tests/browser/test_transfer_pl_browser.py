@@ -70,8 +70,11 @@ def test_push_transfer_in_polish(live_server, page, chromium, make, smtp):
     transfer = db.session.scalar(db.select(TransferRequest))
     assert transfer is not None and transfer.state == "awaiting"
     run_once()  # deliver the confirmation mails through the SMTP server
-    links = {m["To"]: _link_in(m, live_server) for m in smtp.messages if "/respond/" in
-             m.get_body(("plain",)).get_content()}
+    links = {
+        m["To"]: _link_in(m, live_server)
+        for m in smtp.messages
+        if "/respond/" in m.get_body(("plain",)).get_content()
+    }
     assert set(links) == {me.email, other.email}
     for message in smtp.messages:
         assert "cesj" in message["Subject"].lower()  # Polish subjects
