@@ -10,18 +10,24 @@ A new endpoint or mail template fails test_every_*_is_covered until it is added 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import template_rendered, url_for
+from flask_babel import force_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from cession_app import i18n
+from cession_app import i18n, worker
 from cession_app.accounts.forms import timezone_choices
+from cession_app.billing import operations as billing
 from cession_app.config import LANGUAGES
 from cession_app.extensions import db
-from cession_app.models import Account, OutboxMessage, Service
+from cession_app.models import Account, OutboxMessage, Service, TaxDocumentRequest
+from cession_app.models.base import utcnow
+from cession_app.services import operations as services_operations
 from cession_app.transfers import operations
+from tests import factories
 from tests.i18n_support import (
     PSEUDO,
     TRANSLATIONS,
@@ -56,7 +62,7 @@ def app_config(app_config, pseudo_translations):
 # ---------------------------------------------------------------- the data of the walk
 @dataclass
 class World:
-    """What the walk shows: the accounts, services and request it creates, and their data."""
+    """What the walk shows: the accounts, services and requests it creates, and their data."""
 
     me: Account
     other: Account
@@ -66,11 +72,17 @@ class World:
     paid: Service
     request: object
     party: object
+    staff: Account = None
+    requests: dict = field(default_factory=dict)  # state -> a request that reached it
+    services: dict = field(default_factory=dict)  # name -> a further service of the walk
+    documents: dict = field(default_factory=dict)  # name -> a payment request
+    runs: dict = field(default_factory=dict)  # wizard runs started by the walk's client
     data: set = field(default_factory=set)
 
 
 def build_world(make):
-    """Accounts in the pseudo-locale, services in each role and state, one transfer request."""
+    """Accounts in the pseudo-locale, services in each role and state, transfer requests in
+    every state (reached through the real operations and the worker), billing documents."""
     me = make.account(
         "novak",
         language=PSEUDO,
@@ -80,6 +92,7 @@ def build_world(make):
     )
     other = make.account("svoboda", language=PSEUDO, name="Eva Svobodová")
     payer = make.account("kowalski", language=PSEUDO, name="Piotr Kowalski")
+    staff = make.account("dvorak", language=PSEUDO, name="Petr Dvořák", staff=True)
     web = make.service(me, domain="novak.cz", kind="webhosting", payer=payer)
     shop = make.service(me, domain="novak.cz", kind="eshop")
     make.payment_request(shop, amount="1234.50", currency="CZK")
@@ -95,9 +108,101 @@ def build_world(make):
         notify_email="info@novak.cz",
     )
     party = next(p for p in request.parties if p.account_id == me.id)
-    world = World(me, other, payer, web, shop, paid, request, party)
+    world = World(me, other, payer, web, shop, paid, request, party, staff=staff)
+    _wizard_services(world, make)
+    _billing_documents(world, make)
+    _ended_requests(world, make)
     world.data = _data_values(world)
     return world
+
+
+def _wizard_services(w, make):
+    """More services of novak.cz: two that may move, two that may not (for the wizard)."""
+    w.services["domain"] = make.service(w.me, domain="novak.cz", kind="domain")
+    w.services["mail"] = make.service(w.me, domain="novak.cz", kind="email", payer=w.payer)
+    foreign = make.service(w.me, domain="novak.cz", kind="email", payer=w.payer, days=20)
+    make.payment_request(foreign, amount="99.00", currency="EUR")  # paid by Piotr Kowalski
+    ending = make.service(w.me, domain="novak.cz", kind="webhosting")
+    services_operations.terminate(ending, w.me)
+
+
+def _billing_documents(w, make):
+    """Paid and unpaid payment requests of the services ``me`` pays."""
+    w.documents["unpaid"] = w.shop.payment_requests[0]
+    w.documents["paid"] = make.payment_request(w.paid, amount="450.00", currency="CZK")
+    billing.mark_paid(w.documents["paid"], billing.today(), actor=w.staff)
+    w.documents["staff"] = make.payment_request(w.paid, amount="10.00", currency="CZK")
+
+
+def _answer(request, account, confirm=True):
+    party = request.party_for(account.id)
+    if confirm:
+        return operations.confirm(request, party)
+    return operations.decline(request, party)
+
+
+def _ended_requests(w, make):
+    """Requests in each state: open ones to act on, and every end state a request reaches."""
+    me, other = w.me, w.other
+    # Executed: novak takes over a service Eva Svobodová paid; novak may ask for tax documents.
+    taken = make.service(other, domain="svobodova.cz", kind="webhosting")
+    payments = [make.payment_request(taken, amount="300.00") for _ in range(4)]
+    payments[3].payer_id = me.id  # made out to novak already: the offer says why not
+    for pr in payments:
+        billing.mark_paid(pr, utcnow().date(), actor=w.staff)
+    executed = _pushed(me, other, taken, direction="pull")
+    _answer(executed, other)
+    _answer(executed, me)
+    worker.run_once()
+    with force_locale(me.language):
+        billing.request_tax_document(executed, payments[0], me)
+        done = billing.request_tax_document(executed, payments[1], me)
+    billing.mark_tax_document_done(done, actor=w.staff)
+    w.documents["offered"] = payments[2]
+    # Failed: confirmed by both, then a payment request is issued and left unpaid.
+    doomed = make.service(me, domain="novak.net", kind="webhosting")
+    failed = _pushed(me, other, doomed)
+    _answer(failed, me)
+    _answer(failed, other)
+    make.payment_request(doomed, amount="75.00", currency="EUR")
+    worker.run_once()
+    # Declined by Eva Svobodová; cancelled by novak; expired unanswered.
+    declined = _pushed(me, other, make.service(me, domain="novak.eu"))
+    _answer(declined, other, confirm=False)
+    cancelled = _pushed(
+        me, other, make.service(me, domain="novak.org"), notify_email="info@novak.cz"
+    )
+    operations.cancel(cancelled, me)
+    expired = _pushed(me, other, make.service(me, domain="novak.info"))
+    expired.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    operations.expire_due()
+    # Open, waiting for novak: Eva Svobodová hands over a service of hers.
+    offered = _pushed(other, me, make.service(other, domain="svoboda.eu", kind="email"))
+    worker.run_once()
+    w.requests.update(
+        executed=executed,
+        failed=failed,
+        declined=declined,
+        cancelled=cancelled,
+        expired=expired,
+        offered=offered,
+    )
+    for state in ("executed", "failed", "declined", "cancelled", "expired"):
+        db.session.refresh(w.requests[state])
+        assert w.requests[state].state == state, (state, w.requests[state].state)
+
+
+def _pushed(initiator, other, service, direction="push", **kwargs):
+    return operations.create_request(
+        initiator,
+        direction=direction,
+        domain=service.domain,
+        other=other,
+        service_ids=[service.id],
+        change="both",
+        **kwargs,
+    )
 
 
 def _data_values(world):
@@ -117,12 +222,58 @@ def _data_values(world):
 # ---------------------------------------------------------------- the pages
 @dataclass(frozen=True)
 class Page:
-    """How to open an endpoint: its URL values, who opens it, the status it answers."""
+    """How to open an endpoint: its URL values, who opens it, the status it answers.
+
+    ``login``: another account of the world opens it (e.g. staff); ``setup(client, w)``
+    prepares what the URL needs (a wizard run) with the client that opens the page.
+    """
 
     values: Callable = lambda w: {}
     status: int = 200
     anonymous: bool = False
+    login: str = ""
+    setup: Callable | None = None
     skip: str = ""
+
+
+def _wizard_run(client, w, key="push"):
+    """A push run of the walk's client, past step 2 (two services chosen): its id."""
+    if key not in w.runs:
+        response = client.post(
+            "/transfers/wizard/push", data={"domain": "novak.cz", "code": w.other.code}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        run = response.headers["Location"].removesuffix("/services")
+        response = client.post(
+            f"{run}/services",
+            data={
+                "services": [w.services["domain"].id, w.services["mail"].id],
+                "change": "both",
+                "notify_email": "info@novak.cz",
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        w.runs[key] = run.rsplit("/", 1)[-1]
+    return w.runs[key]
+
+
+def _run(w):
+    return {"run_id": w.runs["push"]}
+
+
+def _detail(state):
+    def values(w):
+        request = w.request if state == "awaiting" else w.requests[state]
+        return {"request_id": request.id}
+
+    return Page(values=values)
+
+
+def _link(request, account):
+    return {
+        "request_id": request.id,
+        "token": operations.confirm_token(request, request.party_for(account.id)),
+    }
 
 
 PAGES = {
@@ -136,16 +287,32 @@ PAGES = {
         Page(values=lambda w: {"external_id": w.paid.external_id}),  # as payer
     ],
     "transfers.index": Page(),
-    # A stub answering 404 on this branch; 200 once the request pages are merged.
-    "transfers.detail": Page(values=lambda w: {"request_id": w.request.id}, status=404),
-    "transfers.respond": Page(
-        values=lambda w: {
-            "request_id": w.request.id,
-            "token": operations.confirm_token(w.request, w.party),
-        },
-        status=404,  # stub on this branch, like transfers.detail
-    ),
-    "billing.index": Page(),
+    "transfers.detail": [
+        _detail(state)  # executed: with the tax-document offer for its new owner (novak)
+        for state in ("awaiting", "offered", "executed", "failed", "declined", "cancelled")
+    ]
+    + [
+        Page(values=lambda w: {"request_id": w.requests["expired"].id}, login="dvorak"),
+    ],
+    "transfers.respond": [
+        Page(values=lambda w: _link(w.request, w.me)),  # logged in
+        Page(values=lambda w: _link(w.requests["offered"], w.me), anonymous=True),
+        Page(values=lambda w: _link(w.requests["declined"], w.me), anonymous=True, status=410),
+    ],
+    "transfers.wizard_start": [
+        Page(values=lambda w: {"direction": "push"}),
+        Page(values=lambda w: {"direction": "pull"}),
+    ],
+    "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
+    "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
+    "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "billing.index": Page(),  # unpaid and paid rows, the tax-document requests
+    "billing.document": [
+        Page(values=lambda w: {"external_id": w.documents["unpaid"].external_id}),
+        Page(values=lambda w: {"external_id": w.documents["paid"].external_id}),
+        Page(values=lambda w: {"external_id": w.documents["paid"].external_id}, login="dvorak"),
+    ],
+    "billing.staff": Page(login="dvorak"),  # unpaid requests; the tax-document requests
     "dev.mailbox": Page(),
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
@@ -163,7 +330,73 @@ def _csrf_refused(client, w):
         client.application.config["WTF_CSRF_ENABLED"] = False
 
 
-# Pages shown after a POST or an error: (name, anonymous, request, expected status).
+def _wizard_submitted(client, w):
+    run = f"/transfers/wizard/run/{_wizard_run(client, w, key='submit')}"
+    return client.post(f"{run}/review", data={"submit": "1"}, follow_redirects=True)
+
+
+def _wizard_step(data, key="push"):
+    def send(client, w):
+        run = f"/transfers/wizard/run/{_wizard_run(client, w, key)}"
+        return client.post(f"{run}/services", data=data(w), follow_redirects=True)
+
+    return send
+
+
+def _resend(client, w, request=None):
+    request = request or w.request
+    url = f"/transfers/requests/{request.id}/parties/{w.other.id}/resend"
+    return client.post(url, follow_redirects=True)
+
+
+def _resend_too_often(client, w):
+    for _ in range(2):  # the limit is 3 per hour; the flow before sent the first
+        assert _resend(client, w).status_code == 200
+    return _resend(client, w)
+
+
+def _respond(request, account, answer):
+    def send(client, w):
+        req = w.request if request == "awaiting" else w.requests[request]
+        url = url_for("transfers.respond", **_link(req, getattr(w, account)))
+        return client.post(url, data={answer: "1"})
+
+    return send
+
+
+def _on_request(request, action, **data):
+    def send(client, w):
+        req = w.request if request == "awaiting" else w.requests[request]
+        return _post(f"/transfers/requests/{req.id}/{action}", **data)(client, w)
+
+    return send
+
+
+def _tax_document(client, w):
+    executed, pr = w.requests["executed"], w.documents["offered"]
+    return _post(f"/billing/transfers/{executed.id}/tax-documents/{pr.external_id}")(client, w)
+
+
+def _mark_paid(document, **data):
+    def send(client, w):
+        url = f"/billing/staff/payment-requests/{w.documents[document].external_id}/paid"
+        return _post(url, **data)(client, w)
+
+    return send
+
+
+def _tax_document_done(client, w):
+    query = db.select(TaxDocumentRequest).filter_by(done_at=None).order_by(TaxDocumentRequest.id)
+    tdr = db.session.scalars(query).first()
+    return _post(f"/billing/staff/tax-documents/{tdr.id}/done")(client, w)
+
+
+def _tomorrow():
+    return (billing.today() + timedelta(days=1)).isoformat()
+
+
+# Pages shown after a POST or an error: (name, who, request, expected status); who is True
+# (anonymous), False (novak) or the login name of another account of the world.
 FLOWS = [
     ("log-in refused", True, _post("/login", login="novak", password="wrong"), 200),
     ("log-in form incomplete", True, _post("/login", login="", password=""), 200),
@@ -191,6 +424,66 @@ FLOWS = [
         lambda c, w: _post(f"/services/{w.shop.external_id}/terminate")(c, w),
         200,
     ),
+    # The wizard: refused steps, an expired run, a submitted request.
+    ("wizard: no such customer", False, _post("/transfers/wizard/push", domain="novak.cz"), 200),
+    (
+        "wizard: other customer unknown",
+        False,
+        _post("/transfers/wizard/pull", domain="novak.cz", login="nobody", number="1"),
+        200,
+    ),
+    (
+        "wizard: not my business case",
+        False,
+        lambda c, w: _post("/transfers/wizard/push", domain="svoboda.cz", code=w.other.code)(c, w),
+        200,
+    ),
+    (
+        "wizard: a service that cannot move chosen",
+        False,
+        _wizard_step(lambda w: {"services": [w.shop.id], "change": "both"}),
+        200,
+    ),
+    ("wizard: no service chosen", False, _wizard_step(lambda w: {"change": "owner"}), 200),
+    (
+        "wizard: bad extra address",
+        False,
+        _wizard_step(lambda w: {"services": [w.services["mail"].id], "notify_email": "x@"}),
+        200,
+    ),
+    ("wizard: run expired", False, _post("/transfers/wizard/run/gone/review"), 200),
+    ("wizard: submitted", False, _wizard_submitted, 200),
+    # The life cycle of a request.
+    ("link resent", False, _resend, 200),
+    ("link resent too often", False, _resend_too_often, 429),
+    ("confirmed by link", True, _respond("awaiting", "me", "confirm"), 200),
+    ("link used again", True, _respond("awaiting", "me", "confirm"), 410),
+    ("link: neither confirm nor decline", True, _respond("offered", "me", "nothing"), 200),
+    ("confirmed on the request's page", False, _on_request("offered", "answer", confirm="1"), 200),
+    ("declined by link", True, _respond("offered", "other", "decline"), 200),
+    ("answer refused: request ended", False, _on_request("offered", "answer", decline="1"), 200),
+    ("cancelled", False, _on_request("awaiting", "cancel"), 200),
+    ("cancel refused: request ended", False, _on_request("awaiting", "cancel"), 200),
+    (
+        "resend refused: request ended",
+        False,
+        lambda c, w: _resend(c, w, w.requests["offered"]),
+        200,
+    ),
+    # Billing: a tax document asked for, staff marks payments and tax documents.
+    ("tax document requested", False, _tax_document, 200),
+    ("tax document refused: asked already", False, _tax_document, 200),
+    ("staff searches", "dvorak", lambda c, w: c.get("/billing/staff?q=svoboda"), 200),
+    ("marked paid", "dvorak", _mark_paid("staff"), 200),
+    ("mark paid refused: paid already", "dvorak", _mark_paid("staff"), 200),
+    (
+        "mark paid refused: a day in the future",
+        "dvorak",
+        lambda c, w: _mark_paid("unpaid", paid_on=_tomorrow())(c, w),
+        200,
+    ),
+    ("mark paid refused: not a date", "dvorak", _mark_paid("unpaid", paid_on="soon"), 200),
+    ("tax document done", "dvorak", _tax_document_done, 200),
     ("logged out", False, _post("/logout"), 200),
 ]
 
@@ -205,7 +498,8 @@ def _page_templates():
     names = set()
     for path in TEMPLATES.rglob("*.html"):
         name = path.relative_to(TEMPLATES).as_posix()
-        if not (path.name.startswith("_") or name == "base.html" or name.startswith("emails/")):
+        layout = name == "base.html" or path.stem.endswith("_layout")  # only extended
+        if not (path.name.startswith("_") or layout or name.startswith("emails/")):
             names.add(name)
     return names
 
@@ -222,12 +516,23 @@ def test_every_get_endpoint_is_covered(app):
     assert not stale, f"PAGES names endpoints that do not exist: {stale}"
 
 
+class _Clients(dict):
+    """Clients by who uses them: True (anonymous, chose the pseudo-locale), False (``client``
+    logged in as ``w.me``), or a login name (a client of its own, logged in as that account)."""
+
+    def __missing__(self, login):
+        other = self[True].application.test_client()
+        response = other.post("/login", data={"login": login, "password": factories.PASSWORD})
+        assert response.status_code == 302, f"log-in of {login} failed"
+        self[login] = other
+        return other
+
+
 def _clients(app, client, w, log_in):
-    """An anonymous client that chose the pseudo-locale, and ``client`` logged in as ``w.me``."""
     anonymous = app.test_client()
     anonymous.post("/language", data={"language": PSEUDO})
     log_in(w.me.login)
-    return {True: anonymous, False: client}
+    return _Clients({True: anonymous, False: client})
 
 
 def walk(app, client, w, log_in):
@@ -255,11 +560,16 @@ def walk(app, client, w, log_in):
             for page in _pages_of(endpoint):
                 if page.skip:
                     continue
+                opener = clients[page.login or page.anonymous]
+                if page.setup:
+                    page.setup(opener, w)
                 with app.test_request_context():
                     url = url_for(endpoint, **page.values(w))
-                _check(f"{endpoint} {url}", clients[page.anonymous].get(url), page.status)
-        for name, anonymous, send, expected in FLOWS:  # in order: log-out comes last
-            _check(name, send(clients[anonymous], w), expected)
+                _check(f"{endpoint} {url}", opener.get(url), page.status)
+        for name, who, send, expected in FLOWS:  # in order: log-out comes last
+            with app.test_request_context():
+                response = send(clients[who], w)
+            _check(name, response, expected)
     finally:
         template_rendered.disconnect(_record, app)
     return problems, rendered
@@ -295,6 +605,9 @@ MAILS = {
     "confirm_request": lambda w: _outbox(w, "confirm_request"),  # written with the request
     "request_notice": lambda w: _outbox(w, "request_notice"),  # old payer, extra address
     "reminder": _reminder,
+    # executed, failed, declined, cancelled (also to the extra address) and expired requests
+    "request_ended": lambda w: _outbox(w, "request_ended"),
+    "tax_document_done": lambda w: _outbox(w, "tax_document_done"),  # staff marked it done
 }
 
 
@@ -343,6 +656,15 @@ def test_mails_show_no_hard_coded_english(app, world):
     assert not problems, "hard-coded text in mails:\n" + "\n".join(problems)
     notices = _outbox(world, "request_notice")
     assert {m.recipient for m in notices} == {world.payer.email, "info@novak.cz"}
+    ended = _outbox(world, "request_ended")
+    assert "info@novak.cz" in {m.recipient for m in ended}  # the extra address's variant
+    assert {world.requests[s].state for s in world.requests} >= {
+        "executed",
+        "failed",
+        "declined",
+        "cancelled",
+        "expired",
+    }
 
 
 # ---------------------------------------------------------------- the checker itself
