@@ -46,11 +46,11 @@ def test_push_whole_flow_moves_owner_and_payer(app, client, make, smtp):
 
     page = client.get(svoboda_link)  # a mail scanner following the link changes nothing
     assert page.status_code == 200
-    assert "novak.cz" in page.text and "Confirm the transfer" in page.text
+    assert "novak.cz" in page.text and "Potvrdit převod" in page.text  # the party's language
     assert fresh(req.id).state == "awaiting"
     assert all(p.confirmed_at is None for p in fresh(req.id).parties)
 
-    assert "you have confirmed" in client.post(svoboda_link, data={"confirm": "1"}).text
+    assert "převod jste potvrdili" in client.post(svoboda_link, data={"confirm": "1"}).text
     assert fresh(req.id).state == "awaiting"
     client.post(link_for(smtp, novak.email), data={"confirm": "1"})
     assert fresh(req.id).state == "confirmed"
