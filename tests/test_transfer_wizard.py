@@ -191,7 +191,7 @@ def test_payer_only_push_notifies_the_old_payer(client, make, log_in):
     confirming = page[page.index('class="parties confirming"') : page.index("Only notified")]
     notified = page[page.index("Only notified") :]
     assert "Petr Svoboda" in confirming and "Karel Payer" not in confirming
-    assert "Karel Payer" in notified and "current payer" in notified
+    assert "Karel Payer" in notified and "Current payer" in notified
     submit(client, run)
     (created,) = requests_in_db()
     assert created.party_for(old_payer.id).must_confirm is False

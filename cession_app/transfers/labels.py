@@ -53,14 +53,19 @@ def transfer_role_label(role):
 ROLE_ORDER = ("owner_from", "owner", "payer_from", "owner_to", "payer_to")
 
 
-def transfer_party_roles(party):
-    """A party's role names, in a fixed order; "approves the payer change" goes without
-    saying for the current owner."""
-    roles = set(party.role_list)
+def role_names(roles):
+    """Role names in a fixed order; "approves the payer change" goes without saying for
+    the current owner."""
+    roles = set(roles)
     if "owner_from" in roles:
         roles.discard("owner")
     ordered = sorted(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 99)
     return [transfer_role_label(r) for r in ordered]
+
+
+def transfer_party_roles(party):
+    """A party's role names (see ``role_names``)."""
+    return role_names(party.role_list)
 
 
 GLOBALS = {

@@ -20,7 +20,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 from ..extensions import db
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.transfers import CHANGES
-from . import operations, rules
+from . import labels, operations, rules
 
 SESSION_KEY = "transfer_wizards"
 MAX_RUNS = 4  # the session is a cookie: keep only the latest few runs
@@ -44,42 +44,6 @@ DIRECTION_HINTS = {
         " code, and both of you confirm by e-mail."
     ),
 }
-CHANGE_LABELS = {
-    "both": _l("Owner and payer"),
-    "owner": _l("Owner only"),
-    "payer": _l("Payer only"),
-}
-REQUEST_STATES = {
-    "awaiting": _l("Awaiting confirmation"),
-    "confirmed": _l("Confirmed, being executed"),
-    "executed": _l("Executed"),
-    "declined": _l("Declined"),
-    "cancelled": _l("Cancelled"),
-    "expired": _l("Expired"),
-    "failed": _l("Failed"),
-}
-PARTY_ROLES = {
-    "owner_from": _l("current owner"),
-    "owner_to": _l("new owner"),
-    "payer_from": _l("current payer"),
-    "payer_to": _l("new payer"),
-    "owner": _l("owner, consents to the payer change"),
-}
-
-
-def request_state_label(state):
-    """A transfer request state's name."""
-    return REQUEST_STATES.get(state, state)
-
-
-def party_role_label(role):
-    """A party role's name (current owner, new payer, ...)."""
-    return PARTY_ROLES.get(role, role)
-
-
-def shown_roles(roles):
-    """The roles worth showing: an owner who hands over ownership consents anyway."""
-    return [r for r in roles if not (r == "owner" and "owner_from" in roles)]
 
 
 def _strip(value):
@@ -151,7 +115,7 @@ class ServicesForm(FlaskForm):
     )
     change = RadioField(
         _l("What changes"),
-        choices=[SelectChoice(key, label) for key, label in CHANGE_LABELS.items()],
+        choices=[SelectChoice(key, label) for key, label in labels.CHANGES.items()],
         default="both",
     )
     notify_email = StringField(
@@ -374,7 +338,7 @@ def summarize(case, state, initiator):
     services = [(s, accounts[o], accounts[p]) for s, o, p in triples]
     confirming, notified = [], []
     for account_id, (roles, must_confirm) in sorted(parties.items()):
-        entry = (accounts[account_id], shown_roles(roles))
+        entry = (accounts[account_id], labels.role_names(roles))
         (confirming if must_confirm else notified).append(entry)
     return Summary(services, confirming, notified)
 

@@ -27,9 +27,6 @@ def _labels():
     return {
         "direction_titles": wizard.DIRECTION_TITLES,
         "direction_hints": wizard.DIRECTION_HINTS,
-        "request_state_label": wizard.request_state_label,
-        "party_role_label": wizard.party_role_label,
-        "change_labels": wizard.CHANGE_LABELS,
         "step_titles": wizard.STEP_TITLES,
         "steps": wizard.STEPS,
     }
