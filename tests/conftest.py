@@ -116,7 +116,8 @@ def base_config(tmp_path, backend, smtp_port):
     }
 
 
-def _fresh_schema():
+def fresh_schema():
+    """Drop everything and create the tables anew (PostgreSQL: the whole public schema)."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -147,7 +148,7 @@ def app(app_config):
     # load its own account from its own session cookie, as it does in production.
     request_started.connect(_forget_request_user, app)
     with app.app_context():
-        _fresh_schema()
+        fresh_schema()
         limiter.reset()
         yield app
         db.session.remove()

@@ -4,6 +4,7 @@ from cession_app import create_app
 from cession_app.extensions import db
 from cession_app.models import OutboxMessage
 from cession_app.worker import run_once
+from tests.conftest import fresh_schema
 
 
 def _mail(recipient="jan@example.test"):
@@ -24,7 +25,7 @@ def test_mailbox_shows_mails_when_no_mail_server(app_config):
     app_config["MAIL_SERVER"] = ""
     app = create_app(app_config)
     with app.app_context():
-        db.create_all()
+        fresh_schema()
         _mail()
         assert run_once()["mails"] == 1
         client = app.test_client()
@@ -34,6 +35,7 @@ def test_mailbox_shows_mails_when_no_mail_server(app_config):
         assert remote.status_code == 404
         db.session.remove()
         db.drop_all()
+        db.engine.dispose()
 
 
 def test_no_mailbox_with_a_mail_server(client):
