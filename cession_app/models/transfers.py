@@ -19,7 +19,11 @@ class TransferRequest(db.Model):
     """A request to move the owner and/or payer of services of one business case."""
 
     __tablename__ = "transfer_requests"
-    __table_args__ = (Index("ix_transfer_requests_state_expires", "state", "expires_at"),)
+    __table_args__ = (
+        Index("ix_transfer_requests_state_expires", "state", "expires_at"),
+        # The worker takes confirmed requests in id order.
+        Index("ix_transfer_requests_state_id", "state", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(8))

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -40,7 +40,9 @@ class TransferRefused(Exception):
 def locked_service_ids(service_ids, exclude_request_id=None):
     """The ids among ``service_ids`` that are already in an open request."""
     query = select(TransferItem.service_id).where(
-        TransferItem.active.is_(True), TransferItem.service_id.in_(list(service_ids))
+        # '= true', not 'IS true': only then can the partial unique index serve it.
+        TransferItem.active == true(),
+        TransferItem.service_id.in_(list(service_ids)),
     )
     if exclude_request_id is not None:
         query = query.where(TransferItem.request_id != exclude_request_id)
