@@ -1,6 +1,5 @@
 """The benchmark's data generator at a tiny scale, so the bench code cannot rot."""
 
-import pytest
 from sqlalchemy import func, or_, select
 
 from bench import generate
@@ -15,7 +14,6 @@ from cession_app.models import (
 )
 
 # The migrations' env.py asks Flask-SQLAlchemy for get_engine() first (deprecated), then falls back.
-pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
 
 
 def _count(model, *where):
