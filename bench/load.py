@@ -107,12 +107,13 @@ class Gunicorn:
                 pids.append(int(stat.parent.name))
         return pids
 
-    def peak_rss_mb(self):
-        """The largest VmHWM (peak resident set) among the workers, in MB."""
+    def peak_rss_mb(self, field="VmHWM"):
+        """The largest VmHWM (peak resident set) among the workers, in MB; ``field="VmRSS"``
+        gives the resident set now instead."""
         peaks = []
         for pid in self.worker_pids():
             text = Path(f"/proc/{pid}/status").read_text()
-            match = re.search(r"VmHWM:\s+(\d+) kB", text)
+            match = re.search(field + r":\s+(\d+) kB", text)
             if match:
                 peaks.append(int(match.group(1)) / 1024)
         return round(max(peaks), 1) if peaks else None
