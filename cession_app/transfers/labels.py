@@ -1,6 +1,7 @@
 """Translated labels of transfer requests: states, directions, changes, party roles."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 STATES = {
     "awaiting": _l("Awaiting confirmation"),
@@ -8,7 +9,8 @@ STATES = {
     "executed": _l("Executed"),
     "declined": _l("Declined"),
     "cancelled": _l("Cancelled"),
-    "expired": _l("Expired"),
+    # Its own context: Czech words a request's expiry differently from a service's.
+    "expired": lazy_pgettext("request state", "Expired"),
     "failed": _l("Failed"),
 }
 DIRECTIONS = {
