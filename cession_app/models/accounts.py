@@ -10,8 +10,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 
-CODE_ALPHABET = string.ascii_lowercase + string.digits
-
 
 def new_customer_code():
     """A fresh customer code in the seeds' style: eight letters, then a digit (e.g. egeelhil8)."""

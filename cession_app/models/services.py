@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 
 SERVICE_STATES = ("active", "expired", "terminating")
-KNOWN_KINDS = ("webhosting", "eshop", "domain", "email")
 
 
 class Service(db.Model):
@@ -59,8 +58,3 @@ class PaymentRequest(db.Model):
 
     service = relationship("Service", back_populates="payment_requests")
     payer = relationship("Account")
-
-    @property
-    def is_unpaid(self):
-        """True while the request waits for payment."""
-        return self.paid_on is None

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
-from ..models import PaymentRequest, Service
+from ..models import Service
 
 
 def roles_of(account_id, service):
@@ -61,11 +61,3 @@ def set_auto_renew(service, enabled, actor):
     service.auto_renew = enabled
     audit.record("service_changed", "service", service.external_id, actor=actor, auto_renew=enabled)
     db.session.commit()
-
-
-def unpaid_for(service_ids):
-    """Unpaid payment requests of the given services."""
-    query = select(PaymentRequest).where(
-        PaymentRequest.service_id.in_(service_ids), PaymentRequest.paid_on.is_(None)
-    )
-    return db.session.scalars(query).all()
