@@ -6,12 +6,17 @@ PYBABEL := $(VENV)/bin/pybabel
 LANGS := pl cs de
 SCALE ?= full
 
-.PHONY: run test install compile translations lint bench web worker clean
+.PHONY: run test install lock upgrade-deps compile translations lint bench web worker clean
 
-$(VENV)/.installed: pyproject.toml
+# Installs are reproducible: exact versions with hashes from requirements-dev.lock (runtime
+# and test tools; requirements.lock holds the runtime alone, for production). The lock files
+# are written by pip-tools (`make lock`, `make upgrade-deps`) from pyproject.toml.
+# --isolated: the machine's pip settings (extra indexes, find-links) do not apply.
+PIP := $(PY) -m pip --isolated
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PIP) install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -64,6 +69,21 @@ lint: install
 bench: install
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(MAKE) compile; fi
 	$(PY) -m bench --scale $(SCALE)
+
+# After a change to the dependencies in pyproject.toml: new packages are locked, the pins
+# of the others are kept.
+PIP_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--index-url https://pypi.org/simple
+lock: install
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra test -o requirements-dev.lock pyproject.toml
+	$(MAKE) install
+
+# Every dependency to its newest release within pyproject.toml's ranges, then the suite.
+upgrade-deps:
+	$(MAKE) lock LOCK_ARGS=--upgrade
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
