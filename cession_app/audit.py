@@ -1,20 +1,48 @@
-"""Record audit events in the caller's transaction."""
+"""Record audit events in the caller's transaction: who, what, how and from where.
 
-from flask import has_request_context, request
+The one source of the history a party sees, the staff timeline, the API's events feed and
+the webhooks. ``channel`` says how the change came: ``panel`` (a logged-in page), ``link``
+(a signed link from a mail), ``staff``, ``api``, ``worker``, ``cli`` or ``system``. A route
+or command calls ``set_channel`` when it is not the default for its context.
+"""
+
+from flask import g, has_app_context, has_request_context, request
 
 from .extensions import db
 from .models import AuditEvent
 
+USER_AGENT_MAX = 300
 
-def record(action, object_type, object_id, actor=None, **details):
+
+def set_channel(channel):
+    """Say how the changes of this request (or of this command or worker pass) come."""
+    if has_request_context():
+        request.audit_channel = channel
+    else:
+        g.audit_channel = channel
+
+
+def current_channel():
+    """How the change being recorded came: as set, else panel (web) or system."""
+    if has_request_context():
+        return getattr(request, "audit_channel", None) or "panel"
+    return (g.get("audit_channel") if has_app_context() else None) or "system"
+
+
+def record(action, object_type, object_id, actor=None, channel=None, **details):
     """Add an audit event to the current session (committed with the change it records)."""
-    ip = request.remote_addr if has_request_context() else None
+    ip = user_agent = None
+    if has_request_context():
+        ip = request.remote_addr
+        user_agent = (request.headers.get("User-Agent") or "")[:USER_AGENT_MAX] or None
     event = AuditEvent(
         actor_id=getattr(actor, "id", actor),
         action=action,
         object_type=object_type,
         object_id=str(object_id),
+        channel=channel or current_channel(),
         ip=ip,
+        user_agent=user_agent,
         details=details,
     )
     db.session.add(event)

@@ -26,9 +26,10 @@ def worker_command(once):
 
 def _import_or_fail(data, source):
     """Import ``data`` in one transaction and commit; on any problem roll back and exit 1."""
-    from . import dataio
+    from . import audit, dataio
     from .extensions import db
 
+    audit.set_channel("cli")
     try:
         summary = dataio.import_data(data)
         _audit_import(source, summary)

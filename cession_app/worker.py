@@ -5,7 +5,7 @@ import time
 
 from flask import current_app
 
-from . import mailer
+from . import audit, mailer
 from .extensions import db
 from .transfers import operations
 
@@ -18,6 +18,7 @@ def run_once(now=None):
     Executions go first (they are what customers wait for); mail goes last, so that the
     mails written in this pass leave in it too.
     """
+    audit.set_channel("worker")
     counts = {
         "executed": operations.execute_due(limit=current_app.config.get("WORKER_BATCH", 20)),
         "expired": operations.expire_due(now),

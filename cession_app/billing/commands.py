@@ -3,6 +3,7 @@
 import click
 from flask_babel import gettext as _
 
+from .. import audit
 from . import bp, operations
 
 
@@ -17,6 +18,7 @@ from . import bp, operations
 )
 def mark_paid_command(external_id, paid_on):
     """Mark a payment request paid (its transfer block lifts at once)."""
+    audit.set_channel("cli")
     pr = operations.find_payment_request(external_id)
     if pr is None:
         raise click.ClickException(_("There is no payment request %(id)s.", id=external_id))

@@ -18,6 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
 from . import bp, labels, operations
@@ -164,6 +165,7 @@ def _link_locale(account):
 @bp.route("/requests/<int:request_id>/respond/<token>", methods=["GET", "POST"])
 def respond(request_id, token):
     """The page a confirmation link opens: details, Confirm / Decline (only the POST acts)."""
+    audit.set_channel("link")
     try:
         transfer, party = operations.check_link(request_id, token)
     except operations.LinkRefused as exc:
