@@ -12,8 +12,10 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import available_timezones
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from . import addresses
 from .extensions import db
 from .models import Account, PaymentRequest, Service
 from .models.accounts import new_customer_code
@@ -28,7 +30,6 @@ _IDENT = re.compile(r"[A-Za-z0-9._@+-]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 
@@ -103,6 +104,16 @@ def pattern(regex, max_len, expected):
         return value
 
     return check
+
+
+def email(value):
+    """An address mail can be sent to (addresses.normalize); stored normalized."""
+    _string(value, addresses.MAX_LENGTH)
+    with force_locale("en"):
+        try:
+            return addresses.normalize(value)
+        except addresses.AddressInvalid as exc:
+            raise _Bad(f"must be an e-mail address, not {_show(value)}: {exc.message}") from None
 
 
 def choice(options):
@@ -195,7 +206,7 @@ FIELDS = {
         "number": (ident(32), ...),
         "login": (ident(64), ...),
         "name": (text(200), ...),
-        "email": (pattern(_EMAIL, 254, "an e-mail address"), ...),
+        "email": (email, ...),
         "language": (choice(LANGUAGES), ...),
         "timezone": (timezone, ...),
         "password": (password, None),

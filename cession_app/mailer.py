@@ -1,17 +1,36 @@
-"""One mail path: render in the recipient's language into the outbox; the worker delivers."""
+"""One mail path: render in the recipient's language into the outbox; the worker delivers.
 
-import smtplib
+Delivery is per message: each is claimed by one worker (a conditional UPDATE checked by its
+row count, so it works on SQLite and PostgreSQL alike), sent, and marked sent or failed in
+its own transaction. A claim older than MAIL_CLAIM_TIMEOUT is taken over: its worker died.
+Permanent failures (a bad address, a message that cannot be encoded, a 5xx answer for the
+recipient or the message) fail that message only; temporary ones (server unreachable, 4xx)
+retry it with exponential back-off. See ``smtp.py`` for how an error is classified.
+"""
+
+import logging
+import os
+import secrets
+import socket
 from contextlib import contextmanager
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 
-from .extensions import db, mail
+from . import addresses, smtp
+from .extensions import db
 from .models import OutboxMessage
 from .models.base import utcnow
+from .models.outbox import FAILED, PENDING, SENT
+
+log = logging.getLogger("cession.mail")
+_outbox = OutboxMessage.__table__
 
 
 @contextmanager
@@ -36,6 +55,12 @@ def link(endpoint, **values):
     return current_app.config["BASE_URL"] + path
 
 
+def support_address():
+    """Where customers report abuse: SUPPORT_EMAIL, else the sender's address."""
+    configured = current_app.config.get("SUPPORT_EMAIL")
+    return configured or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+
+
 def queue(template, subject, recipient, account=None, language=None, timezone=None, **context):
     """Render ``emails/<template>.txt|.html`` and add it to the outbox (caller commits).
 
@@ -45,7 +70,7 @@ def queue(template, subject, recipient, account=None, language=None, timezone=No
     language = language or current_app.config["DEFAULT_LOCALE"]
     timezone = timezone or (account.timezone if account else None)
     with recipient_context(language, timezone):
-        context.update(recipient=account, link=link)
+        context.update(recipient=account, link=link, support_email=support_address())
         message = OutboxMessage(
             recipient=recipient,
             account_id=account.id if account else None,
@@ -64,59 +89,219 @@ def queue_to_account(template, subject, account, **context):
     return queue(template, subject, account.email, account=account, **context)
 
 
-def _backoff(attempts):
+# ---------------------------------------------------------------- what staff see
+def status_counts():
+    """How many messages are pending, sent and failed: {status: count}."""
+    query = select(_outbox.c.status, func.count()).group_by(_outbox.c.status)
+    counts = dict.fromkeys((PENDING, SENT, FAILED), 0)
+    counts.update(db.session.execute(query).all())
+    return counts
+
+
+def messages_query(status=None):
+    """Messages (of one status), the most recent first: failed by when they failed."""
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    if status == FAILED:
+        return query.order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
+    return query.order_by(OutboxMessage.id.desc())
+
+
+def failed_page(page, per_page):
+    """One page of the failed messages, the latest failure first."""
+    return db.paginate(messages_query(FAILED), page=page, per_page=per_page, error_out=False)
+
+
+def retrying():
+    """Pending messages that met a temporary failure: (how many, the latest one or None)."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.status == PENDING, OutboxMessage.last_error.is_not(None)
+    )
+    count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    latest = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(1)).first()
+    return count, latest
+
+
+FAILURE_LABELS = {
+    "address": _l("The address cannot receive mail"),
+    "refused": _l("The recipient's mail server refused the address"),
+    "rejected": _l("The mail server refused the message"),
+    "unsendable": _l("The message could not be encoded"),
+    "expired": _l("The recipient's mail server kept asking to try later; we gave up"),
+}
+
+
+def failure_label(kind):
+    """Why a message failed, in words (unknown kinds are shown as stored)."""
+    return FAILURE_LABELS.get(kind, kind)
+
+
+def requeue(message):
+    """Put a failed (or waiting) message back in the queue, due now (caller commits).
+
+    For staff who fixed the cause (e.g. the address was corrected at the recipient's side);
+    the failure is forgotten, the attempts so far are kept.
+    """
+    message.status = PENDING
+    message.next_attempt_at = utcnow()
+    message.failed_at = message.failure_kind = None
+    message.claimed_by = message.claimed_at = None
+    return message
+
+
+# ---------------------------------------------------------------- delivery (the worker)
+_worker = {}
+
+
+def worker_id():
+    """This process's name in claims: host, process id and a random tag (pids are reused)."""
+    pid = os.getpid()
+    if _worker.get("pid") != pid:
+        tag = secrets.token_hex(3)
+        _worker.update(pid=pid, id=f"{socket.gethostname()[:60]}:{pid}:{tag}")
+    return _worker["id"]
+
+
+def _claim_timeout():
+    return timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
+
+
+def _claimable(now):
+    """Pending, due, and not claimed (or claimed so long ago that its worker is gone)."""
+    return (
+        _outbox.c.status == PENDING,
+        _outbox.c.next_attempt_at <= now,
+        or_(_outbox.c.claimed_at.is_(None), _outbox.c.claimed_at < now - _claim_timeout()),
+    )
+
+
+def due_ids(limit=50):
+    """Ids of messages a worker may claim now, oldest first."""
+    query = select(_outbox.c.id).where(*_claimable(utcnow())).order_by(_outbox.c.id).limit(limit)
+    ids = db.session.scalars(query).all()
+    db.session.commit()
+    return ids
+
+
+def claim(message_id):
+    """Take one message for this worker (own transaction); the message, or None if taken."""
+    now = utcnow()
+    result = db.session.execute(
+        update(_outbox)
+        .where(_outbox.c.id == message_id, *_claimable(now))
+        .values(claimed_by=worker_id(), claimed_at=now)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(OutboxMessage, message_id)
+
+
+def _finish(message_id, *conditions, **values):
+    """Write the outcome of an attempt (own transaction)."""
+    db.session.execute(
+        update(_outbox)
+        .where(_outbox.c.id == message_id, _outbox.c.status == PENDING, *conditions)
+        .values(attempts=_outbox.c.attempts + 1, **values)
+    )
+    db.session.commit()
+
+
+def mark_sent(message):
+    """The server took the message."""
+    _finish(message.id, status=SENT, sent_at=utcnow())
+
+
+def mark_failed(message, kind, error):
+    """The message can never be delivered: failed, with the reason (kind and text)."""
+    log.warning("mail %s to %r failed (%s): %s", message.id, message.recipient, kind, error)
+    _finish(message.id, status=FAILED, failed_at=utcnow(), failure_kind=kind, last_error=error)
+
+
+def backoff(attempts):
+    """The pause before the next attempt: doubling per attempt, at most MAIL_RETRY_MAX_DELAY."""
     limit = current_app.config["MAIL_RETRY_MAX_DELAY"]
     return timedelta(seconds=min(limit, 2 ** min(attempts, 16)))
 
 
-def pending_batch(limit=50):
-    """Claim due messages; PostgreSQL lets several workers share the queue."""
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+def mark_retry(message, error):
+    """A temporary failure: try again after the back-off (only while this worker holds it)."""
+    _finish(
+        message.id,
+        _outbox.c.claimed_by == worker_id(),
+        claimed_by=None,
+        claimed_at=None,
+        last_error=error,
+        next_attempt_at=utcnow() + backoff(message.attempts + 1),
     )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return db.session.scalars(query).all()
+
+
+def _given_up(message):
+    hours = current_app.config["MAIL_GIVE_UP_HOURS"]
+    return utcnow() - message.created_at > timedelta(hours=hours)
 
 
 def deliver_pending(limit=50):
-    """Send due messages; on SMTP failure keep them and retry later. Returns the number sent."""
-    batch = pending_batch(limit)
-    if not batch:
-        db.session.commit()
+    """Deliver up to ``limit`` due messages, one at a time; returns the number sent.
+
+    Without MAIL_SERVER the messages are only checked and kept for the development mailbox.
+    """
+    ids = due_ids(limit)
+    if not ids:
         return 0
     sent = 0
-    if not current_app.config["MAIL_SERVER"]:
-        for message in batch:  # development mailbox: kept in the outbox, shown in the app
-            message.sent_at = utcnow()
-            sent += 1
-        db.session.commit()
-        return sent
-    try:
-        with mail.connect() as conn:
-            for message in batch:
-                conn.send(_as_flask_message(message))
-                message.sent_at = utcnow()
-                message.attempts += 1
-                sent += 1
-    except (OSError, smtplib.SMTPException) as exc:
-        for message in batch:
-            if message.sent_at is None:
-                message.attempts += 1
-                message.last_error = str(exc)[:500]
-                message.next_attempt_at = utcnow() + _backoff(message.attempts)
-        current_app.logger.warning("mail delivery failed, will retry: %s", exc)
-    db.session.commit()
+    with smtp.transport(current_app.config) as transport:
+        for message_id in ids:
+            message = claim(message_id)
+            if message is not None:
+                sent += deliver(message, transport)
     return sent
 
 
-def _as_flask_message(message):
-    return Message(
+def deliver(message, transport):
+    """Send one claimed message and record the outcome; 1 when sent, else 0."""
+    try:
+        transport.send(_envelope_sender(), *_prepare(message))
+    except smtp.Permanent as exc:
+        mark_failed(message, exc.kind, exc.text)
+    except smtp.Temporary as exc:
+        if exc.recipient_level and _given_up(message):
+            mark_failed(message, "expired", exc.text)
+        else:
+            log.info("mail %s will be tried again: %s", message.id, exc.text)
+            mark_retry(message, exc.text)
+    except Exception as exc:  # a bug must not hold the queue: this message waits, others go
+        log.exception("mail %s: unexpected error, will be tried again", message.id)
+        mark_retry(message, f"unexpected error: {type(exc).__name__}: {exc}"[:2000])
+    else:
+        mark_sent(message)
+        return 1
+    return 0
+
+
+def _envelope_sender():
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+
+
+def _prepare(message):
+    """(recipient, bytes) of a stored message, or smtp.Permanent saying why it cannot go."""
+    try:
+        recipient = addresses.normalize(message.recipient)
+    except addresses.AddressInvalid as exc:
+        text = f"{exc.code}: {exc.detail}" if exc.detail else exc.code
+        raise smtp.Permanent("address", f"the address cannot be used ({text})") from None
+    return recipient, smtp.as_bytes(_as_flask_message(message, recipient))
+
+
+def _as_flask_message(message, recipient):
+    mail = Message(
         subject=message.subject,
-        recipients=[message.recipient],
+        recipients=[recipient],
         body=message.text_body,
         html=message.html_body,
     )
+    # The same Message-ID on every attempt, so a mailbox can tell a repeat from a new mail.
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    mail.msgId = f"<outbox.{message.id}.{int(message.created_at.timestamp())}@{host}>"
+    return mail

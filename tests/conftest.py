@@ -1,5 +1,6 @@
 """Fixtures: app per database backend, client, runner, log-in helper, SMTP server, browser."""
 
+import asyncio
 import os
 import socket
 import threading
@@ -35,16 +36,35 @@ def free_port():
 
 
 class CaughtMail:
-    """Messages received by the test SMTP server."""
+    """Messages received by the test SMTP server.
+
+    ``refused`` maps a recipient to the answer its RCPT gets (e.g. "550 5.1.1 no such
+    mailbox"); ``delay`` holds each message that long before answering (it counts as
+    received at once, as a real server that got the data but not yet the client's QUIT).
+    """
 
     def __init__(self):
         self.messages = []
+        self.peers = []  # the client end of each message's connection
+        self.refused = {}
+        self.delay = 0.0
         self.lock = threading.Lock()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        """Refuse the addresses in ``refused``, take the others."""
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        """Keep the message (then wait ``delay``)."""
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(msg)
+            self.peers.append(session.peer)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 OK"
 
     def to(self, address):
@@ -52,9 +72,34 @@ class CaughtMail:
         return [m for m in self.messages if address in m["To"]]
 
     def clear(self):
-        """Forget the messages caught so far."""
+        """Forget the messages caught so far, and refuse nobody, without delay."""
         with self.lock:
             self.messages.clear()
+            self.peers.clear()
+            self.refused = {}
+            self.delay = 0.0
+
+
+class SwitchedSmtp:
+    """An SMTP server on a fixed port that a test stops (SMTP down) and starts again."""
+
+    def __init__(self):
+        self.mail = CaughtMail()
+        self.port = free_port()
+        self.controller = None
+
+    def start(self):
+        """Listen (again) on the same port."""
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.mail, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        """Stop listening: connections are refused."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +113,14 @@ def smtp_server():
     controller.start()
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def switched_smtp():
+    """An SMTP server the test starts and stops (not started yet)."""
+    server = SwitchedSmtp()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

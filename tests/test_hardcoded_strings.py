@@ -313,9 +313,38 @@ PAGES = {
         Page(values=lambda w: {"external_id": w.documents["paid"].external_id}, login="dvorak"),
     ],
     "billing.staff": Page(login="dvorak"),  # unpaid requests; the tax-document requests
+    "billing.staff_outbox": Page(login="dvorak", setup=lambda c, w: _mail_trouble(w)),
     "dev.mailbox": Page(),
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _mail_trouble(w):
+    """A failed message and one waiting for another attempt (their errors are the server's)."""
+    errors = ("550 5.1.1 no such user", "451 4.3.0 try again later")
+    common = {"template": "t", "language": PSEUDO, "text_body": "-", "html_body": "-"}
+    db.session.add_all(
+        [
+            OutboxMessage(
+                recipient="gone@novak.cz",
+                subject=mark("Subject"),
+                status="failed",
+                failed_at=utcnow(),
+                failure_kind="refused",
+                last_error=errors[0],
+                **common,
+            ),
+            OutboxMessage(
+                recipient="later@novak.cz",
+                subject=mark("Subject"),
+                next_attempt_at=utcnow() + timedelta(hours=1),
+                last_error=errors[1],
+                **common,
+            ),
+        ]
+    )
+    db.session.commit()
+    w.data |= set(errors)
 
 
 def _post(path, **data):

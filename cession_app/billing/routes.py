@@ -6,8 +6,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import mailer
 from ..extensions import db
 from ..models import PaymentRequest, TaxDocumentRequest, TransferRequest
+from ..models.outbox import FAILED
 from . import bp, operations
 from .forms import MarkDoneForm, MarkPaidForm, StaffSearchForm, TaxDocumentForm
 
@@ -62,6 +64,21 @@ def staff():
         unpaid=operations.unpaid_for_staff(search.q.data, _page_arg(), per_page),
         tax_documents=operations.tax_documents_for_staff(_page_arg("tpage"), per_page),
         paid_form=MarkPaidForm(formdata=None),
+        failed_mails=mailer.status_counts()[FAILED],
+    )
+
+
+@bp.route("/staff/outbox")
+@login_required
+def staff_outbox():
+    """Staff: outgoing mail that failed for good, with the reason, and what waits for retry."""
+    _staff_only()
+    return render_template(
+        "billing/staff_outbox.html",
+        counts=mailer.status_counts(),
+        retrying=mailer.retrying(),
+        failed=mailer.failed_page(_page_arg(), current_app.config["PAGE_SIZE"]),
+        failure_label=mailer.failure_label,
     )
 
 

@@ -11,13 +11,14 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, mailer, tokens
+from .. import addresses, audit, mailer, tokens
 from ..extensions import db
-from ..i18n import fmt_date, fmt_money
+from ..i18n import fmt_date, fmt_datetime, fmt_money
 from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.base import utcnow
@@ -99,8 +100,12 @@ def create_request(
     existing = find_request_by_submit_key(submit_key)
     if existing is not None:
         return existing
-    problems = rules.counterparty_reasons(initiator, other)
+    notify_email = _notify_address(notify_email)
+    _lock_account(initiator.id)  # one creation at a time per account: the hourly limit holds
+    problems = [r for r in [creation_limit_reason(initiator)] if r]
+    problems = problems or rules.counterparty_reasons(initiator, other)
     if problems:
+        db.session.rollback()
         raise TransferRefused({None: problems})
     owner_id = initiator.id if direction == "push" else other.id
     services = [s for s in case_services(domain, owner_id) if s.id in set(service_ids)]
@@ -154,6 +159,53 @@ def create_request(
     queue_creation_mails(request)
     db.session.commit()
     return request
+
+
+def _notify_address(value):
+    """The extra address to notify, normalized (None when not given), or TransferRefused."""
+    if not value:
+        return None
+    try:
+        return addresses.normalize(value)
+    except addresses.AddressInvalid as exc:
+        raise TransferRefused({None: [rules.Reason("notify_email", exc.message)]}) from None
+
+
+def _lock_account(account_id):
+    """Serialize request creation per account until the transaction ends."""
+    table = Account.__table__
+    if _is_sqlite():  # one writer at a time: a no-op write takes the lock
+        db.session.execute(update(table).where(table.c.id == account_id).values(id=table.c.id))
+    else:
+        db.session.execute(select(table.c.id).where(table.c.id == account_id).with_for_update())
+
+
+def creation_limit_reason(account, now=None):
+    """A Reason when ``account`` made TRANSFER_REQUESTS_PER_HOUR requests in the last hour."""
+    limit = current_app.config["TRANSFER_REQUESTS_PER_HOUR"]
+    if limit <= 0:
+        return None
+    now = now or utcnow()
+    recent = db.session.scalars(
+        select(TransferRequest.created_at)
+        .where(
+            TransferRequest.initiator_id == account.id,
+            TransferRequest.created_at > now - timedelta(hours=1),
+        )
+        .order_by(TransferRequest.created_at.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return None
+    text = lazy_ngettext(
+        "You have made %(num)d transfer request in the last hour, the most we accept."
+        " You can make the next one after %(time)s.",
+        "You have made %(num)d transfer requests in the last hour, the most we accept."
+        " You can make the next one after %(time)s.",
+        limit,
+        time=fmt_datetime(recent[-1] + timedelta(hours=1), fmt="short"),
+    )
+    return rules.Reason("too_many_requests", text)
 
 
 def _build_request(initiator, direction, domain, other, services, change, notify_email, submit_key):

@@ -15,8 +15,9 @@ from sqlalchemy import or_, select, union
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
+from ..addresses import ValidAddress
 from ..extensions import db
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.transfers import CHANGES
@@ -122,8 +123,7 @@ class ServicesForm(FlaskForm):
         _l("Extra e-mail address to notify (optional)"),
         validators=[
             Optional(),
-            Length(max=254),
-            Email(_l("Please enter a valid e-mail address.")),
+            ValidAddress(),
         ],
         filters=[_strip],
         description=_l(
@@ -229,6 +229,9 @@ def find_counterparty(code, login, number):
 
 def party_problems(initiator, direction, domain, other):
     """Reasons why step 1 cannot go on; never reveals another account's cases."""
+    too_many = operations.creation_limit_reason(initiator)
+    if too_many is not None:
+        return [too_many]
     problems = rules.counterparty_reasons(initiator, other)
     if problems:
         return problems
