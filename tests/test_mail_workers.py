@@ -97,7 +97,7 @@ def test_two_worker_processes_deliver_each_message_once(app, app_config, smtp, t
     try:
         for proc in (workers.start(), workers.start()):
             workers.wait_started(proc)
-        ids = put(*[f"c{n}@example.test" for n in range(200)])
+        ids = put(*[f"c{n}@example.test" for n in range(120)])
         wait_until(lambda: pending() == 0, 90, "every message to be sent")
     finally:
         workers.stop()
@@ -111,11 +111,11 @@ def test_a_worker_killed_while_delivering_doubles_at_most_the_message_in_flight(
     app, app_config, smtp, tmp_path
 ):
     smtp.delay = 0.02  # most of a message's time is spent inside the server: in flight
-    ids = put(*[f"c{n}@example.test" for n in range(150)])
+    ids = put(*[f"c{n}@example.test" for n in range(100)])
     workers = Workers(app_config, smtp, tmp_path)
     kills = 0
     try:
-        for threshold in (15, 45, 75, 105):
+        for threshold in (15, 40, 65):
             proc = workers.start()
             wait_until(lambda t=threshold: len(smtp.messages) >= t, 60, f"{threshold} mails")
             proc.send_signal(signal.SIGKILL)

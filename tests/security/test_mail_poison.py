@@ -64,13 +64,13 @@ def at_step2(client, make, log_in):
     return run_url(step1(client, "push", "novak.cz", code=other.code)), svc
 
 
-@pytest.mark.parametrize(("address", "message"), POISON, ids=range(len(POISON)))
-def test_wizard_refuses_a_poison_notify_address(client, at_step2, address, message):
+def test_wizard_refuses_every_poison_notify_address(client, at_step2):
     run, svc = at_step2
-    response = services_step(client, run, svc, address)
-    assert response.status_code == 200
-    assert message in text(response)
-    assert "victim" not in "".join(db.session.scalars(select(OutboxMessage.recipient)))
+    for address, message in POISON:
+        response = services_step(client, run, svc, address)
+        assert response.status_code == 200, f"{address!r} was accepted"
+        assert message in text(response), f"{address!r}: {message!r} not shown"
+    assert db.session.scalars(select(OutboxMessage)).all() == []
     assert db.session.scalars(select(TransferRequest)).all() == []
 
 
@@ -118,30 +118,30 @@ def test_a_poison_address_kept_by_going_back_is_never_used(client, at_step2, smt
     assert not any("victim" in str(m) for m in smtp.messages)
 
 
-@pytest.mark.parametrize(("address", "message"), POISON[:6], ids=range(6))
-def test_the_operation_refuses_a_poison_notify_address(app, make, address, message):
+def test_the_operation_refuses_a_poison_notify_address(app, make):
     novak = make.account("novak")
     svoboda = make.account("svoboda")
     web = make.service(novak, domain="novak.cz")
-    with pytest.raises(operations.TransferRefused) as refused:
-        push(make, novak, svoboda, web, notify_email=address)
-    [reason] = refused.value.reasons[None]
-    assert reason.code == "notify_email" and message in str(reason)
+    for address, message in POISON:
+        with pytest.raises(operations.TransferRefused) as refused:
+            push(make, novak, svoboda, web, notify_email=address)
+        [reason] = refused.value.reasons[None]
+        assert reason.code == "notify_email" and message in str(reason), address
     assert db.session.scalars(select(TransferRequest)).all() == []
     assert db.session.scalars(select(OutboxMessage)).all() == []
 
 
-@pytest.mark.parametrize(("address", "message"), POISON, ids=range(len(POISON)))
-def test_import_refuses_a_poison_account_address(runner, tmp_path, address, message):
-    doc = sample()
-    doc["accounts"][1]["email"] = address
-    path = tmp_path / "poison.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    result = runner.invoke(args=["import-data", str(path)])
-    assert result.exit_code == 1
-    assert 'accounts[1] (code wiorpask5): field "email"' in result.output
-    assert message in result.output
-    assert "nothing was imported" in result.output
+def test_import_refuses_every_poison_account_address(runner, tmp_path):
+    for address, message in POISON:
+        doc = sample()
+        doc["accounts"][1]["email"] = address
+        path = tmp_path / "poison.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        result = runner.invoke(args=["import-data", str(path)])
+        assert result.exit_code == 1, f"{address!r} was imported"
+        assert 'accounts[1] (code wiorpask5): field "email"' in result.output
+        assert message in result.output, f"{address!r}: {result.output}"
+        assert "nothing was imported" in result.output
     assert db.session.scalars(select(Account)).all() == []
 
 
