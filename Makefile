@@ -48,11 +48,13 @@ translations: install
 	@echo "SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" > .env
 	@echo "Wrote .env with a new SECRET_KEY."
 
+# The development mailbox (/dev/mailbox) is on here and nowhere else: DEV_MAILBOX=1.
 run: compile .env
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Serving on http://127.0.0.1:5000 (log-ins in README). Ctrl+C stops web and worker."
-	@trap 'kill 0' INT TERM EXIT; \
+	@echo "Mails without MAIL_SERVER: http://127.0.0.1:5000/dev/mailbox"
+	@trap 'kill 0' INT TERM EXIT; export DEV_MAILBOX=1; \
 		$(FLASK) worker & \
 		$(VENV)/bin/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 

@@ -22,14 +22,17 @@ def create_app(config=None):
     app.config.update(config_module.from_environ())
     app.config.update(config or {})
     _finish_config(app)
+    from . import errors, i18n, labels, security
+
+    security.check_config(app.config)
+    security.init_url_map(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
-    from . import errors, i18n, labels
-
     i18n.init_app(app)
     labels.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     return app
 
 
@@ -118,7 +121,7 @@ def _register_blueprints(app):
     app.register_blueprint(services_bp)
     app.register_blueprint(transfers_bp)
     app.register_blueprint(billing_bp)
-    if not app.config["MAIL_SERVER"]:
+    if app.config["DEV_MAILBOX"]:  # only `make run` turns it on (see security.check_config)
         app.register_blueprint(dev_bp)
 
 

@@ -33,6 +33,10 @@ SETTINGS = {
     "RESEND_RATE_LIMIT": ("3 per hour", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "PAGE_SIZE": (20, int),
+    "DEV_MAILBOX": (False, bool),
+    "TRUSTED_PROXIES": (0, int),
+    "MAX_CONTENT_LENGTH": (1024 * 1024, int),
+    "MAX_FORM_PARTS": (1000, int),
 }
 
 

@@ -14,12 +14,41 @@ from babel import Locale, support
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, gettext, ngettext, pgettext, refresh
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import escape
 from wtforms.i18n import messages_path
 
 from .config import LANGUAGES
 from .extensions import babel
+
+
+class LazyText(LazyString):
+    """A message translated when used, and plain text: Jinja, Markup and escape() escape it.
+
+    Flask-Babel's lazy strings return themselves from ``__html__``, so Jinja takes them for
+    safe HTML and a value put into one (``_l("... %(domain)s", domain=...)``) would reach
+    the page unescaped. Import the lazy functions from here, never from flask_babel.
+    """
+
+    def __html__(self):
+        return escape(str(self))
+
+
+def lazy_gettext(string, **variables):
+    """``gettext`` when the message is used; the result is text, never HTML."""
+    return LazyText(gettext, string, **variables)
+
+
+def lazy_ngettext(singular, plural, num, **variables):
+    """``ngettext`` when the message is used; the result is text, never HTML."""
+    return LazyText(ngettext, singular, plural, num, **variables)
+
+
+def lazy_pgettext(context, string, **variables):
+    """``pgettext`` when the message is used; the result is text, never HTML."""
+    return LazyText(pgettext, context, string, **variables)
 
 
 def languages():

@@ -1,6 +1,6 @@
 """Translated labels for stored codes (kinds, states, roles)."""
 
-from flask_babel import lazy_gettext as _l
+from .i18n import lazy_gettext as _l
 
 KINDS = {
     "webhosting": _l("Webhosting"),

@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import func, or_, select, update
 
 from . import addresses, smtp
 from .extensions import db
+from .i18n import lazy_gettext as _l
 from .models import OutboxMessage
 from .models.base import utcnow
 from .models.outbox import FAILED, PENDING, SENT

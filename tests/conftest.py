@@ -276,11 +276,30 @@ def chromium():
         browser.close()
 
 
+def watch_csp(page, found):
+    """Add the Content-Security-Policy violations Chromium reports on ``page`` to ``found``."""
+
+    def _console(message):
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", _console)
+    return found
+
+
 @pytest.fixture
-def page(chromium):
-    """A fresh browser page (own cookies)."""
+def csp_report():
+    """The CSP violations reported on the test's ``page`` (a test expecting some clears it)."""
+    return []
+
+
+@pytest.fixture
+def page(chromium, csp_report):
+    """A fresh browser page (own cookies); the test fails on any CSP violation."""
     context = chromium.new_context()
     page = context.new_page()
     page.set_default_timeout(15000)
+    watch_csp(page, csp_report)
     yield page
     context.close()
+    assert not csp_report, "Content-Security-Policy violations:\n" + "\n".join(csp_report)

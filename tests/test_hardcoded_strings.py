@@ -50,9 +50,11 @@ def pseudo_translations(tmp_path_factory):
 
 @pytest.fixture
 def app_config(app_config, pseudo_translations):
-    """The test app, offering the pseudo-locale; no MAIL_SERVER, so the dev mailbox exists."""
+    """The test app, offering the pseudo-locale; no MAIL_SERVER, and the dev mailbox on."""
     app_config.update(
         MAIL_SERVER="",
+        DEV_MAILBOX=True,
+        BASE_URL="http://127.0.0.1:5000",
         LANGUAGES=(*LANGUAGES, PSEUDO),
         BABEL_TRANSLATION_DIRECTORIES=f"{TRANSLATIONS};{pseudo_translations}",
     )
@@ -296,6 +298,7 @@ PAGES = {
     ],
     "transfers.respond": [
         Page(values=lambda w: _link(w.request, w.me)),  # logged in
+        Page(values=lambda w: _link(w.request, w.other), login="dvorak"),  # someone else's
         Page(values=lambda w: _link(w.requests["offered"], w.me), anonymous=True),
         Page(values=lambda w: _link(w.requests["declined"], w.me), anonymous=True, status=410),
     ],
@@ -316,6 +319,7 @@ PAGES = {
     "billing.staff_outbox": Page(login="dvorak", setup=lambda c, w: _mail_trouble(w)),
     "dev.mailbox": Page(),
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
+    "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
 
 

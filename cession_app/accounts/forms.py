@@ -3,13 +3,13 @@
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired
 
 from .. import i18n
+from ..i18n import lazy_gettext as _l
 
 
 @cache

@@ -2,10 +2,11 @@
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SearchField, SubmitField
 from wtforms.validators import Optional
+
+from ..i18n import lazy_gettext as _l
 
 
 class MarkPaidForm(FlaskForm):

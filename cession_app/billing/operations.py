@@ -7,12 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from .. import audit, mailer
+from .. import audit, mailer, paging
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Account, PaymentRequest, Service, TaxDocumentRequest, TransferItem
 from ..models.base import utcnow
 from . import rules
@@ -60,7 +60,7 @@ def paid_for_payer(account_id, page, per_page):
         _paid_by(account_id), PaymentRequest.paid_on.is_not(None)
     )
     query = query.order_by(PaymentRequest.paid_on.desc(), PaymentRequest.id.desc())
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paging.paginate(query, page, per_page)
 
 
 def tax_documents_of(account_id):
@@ -142,7 +142,7 @@ def unpaid_for_staff(search, page, per_page):
     query = query.options(selectinload(PaymentRequest.payer)).order_by(
         PaymentRequest.due_on, PaymentRequest.id
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paging.paginate(query, page, per_page)
 
 
 # ---------------------------------------------------------------- re-issued tax documents
@@ -255,7 +255,7 @@ def tax_documents_for_staff(page, per_page):
             TaxDocumentRequest.id.desc(),
         )
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paging.paginate(query, page, per_page)
 
 
 def mark_tax_document_done(tdr, actor=None):

@@ -10,12 +10,10 @@ from .. import mailer
 from ..extensions import db
 from ..models import PaymentRequest, TaxDocumentRequest, TransferRequest
 from ..models.outbox import FAILED
+from ..paging import page_arg
+from ..security import no_store
 from . import bp, operations
 from .forms import MarkDoneForm, MarkPaidForm, StaffSearchForm, TaxDocumentForm
-
-
-def _page_arg(name="page"):
-    return max(request.args.get(name, 1, type=int) or 1, 1)
 
 
 def _staff_only():
@@ -29,6 +27,7 @@ def _flash_refused(refused):
 
 
 @bp.route("/")
+@no_store
 @login_required
 def index():
     """The payment requests and invoices of the services the account pays."""
@@ -36,12 +35,13 @@ def index():
     return render_template(
         "billing/index.html",
         unpaid=operations.unpaid_for_payer(current_user.id),
-        paid=operations.paid_for_payer(current_user.id, _page_arg(), per_page),
+        paid=operations.paid_for_payer(current_user.id, page_arg(), per_page),
         tax_documents=operations.tax_documents_of(current_user.id),
     )
 
 
 @bp.route("/documents/<external_id>")
+@no_store
 @login_required
 def document(external_id):
     """A payment document, made out to the payer's billing details (payer and staff only)."""
@@ -61,8 +61,8 @@ def staff():
     return render_template(
         "billing/staff.html",
         search=search,
-        unpaid=operations.unpaid_for_staff(search.q.data, _page_arg(), per_page),
-        tax_documents=operations.tax_documents_for_staff(_page_arg("tpage"), per_page),
+        unpaid=operations.unpaid_for_staff(search.q.data, page_arg(), per_page),
+        tax_documents=operations.tax_documents_for_staff(page_arg("tpage"), per_page),
         paid_form=MarkPaidForm(formdata=None),
         failed_mails=mailer.status_counts()[FAILED],
     )
@@ -77,7 +77,7 @@ def staff_outbox():
         "billing/staff_outbox.html",
         counts=mailer.status_counts(),
         retrying=mailer.retrying(),
-        failed=mailer.failed_page(_page_arg(), current_app.config["PAGE_SIZE"]),
+        failed=mailer.failed_page(page_arg(), current_app.config["PAGE_SIZE"]),
         failure_label=mailer.failure_label,
     )
 

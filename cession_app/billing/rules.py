@@ -7,9 +7,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from ..i18n import fmt_date
+from ..i18n import lazy_gettext as _l
 
 # A payment counts as "around the transfer" when it was made at most this many days
 # before the request was created, and no later than the day the transfer was executed.

@@ -1,8 +1,9 @@
 """Forms of the services pages."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
+
+from ..i18n import lazy_gettext as _l
 
 
 class TerminateForm(FlaskForm):

@@ -1,8 +1,9 @@
 """Forms of the request pages (the wizard's forms live in wizard.py)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
+
+from ..i18n import lazy_gettext as _l
 
 
 class RespondForm(FlaskForm):

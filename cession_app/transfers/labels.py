@@ -1,7 +1,7 @@
 """Translated labels of transfer requests: states, directions, changes, party roles."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext
 
 STATES = {
     "awaiting": _l("Awaiting confirmation"),

@@ -10,15 +10,14 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import addresses, audit, mailer, tokens
 from ..extensions import db
-from ..i18n import fmt_date, fmt_datetime, fmt_money
+from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
+from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.base import utcnow

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
+from ..security import no_store
 from . import bp, labels, operations
 from .forms import CancelForm, ResendForm, RespondForm
 
@@ -45,6 +46,7 @@ def _detail(transfer):
 
 
 @bp.route("/requests/<int:request_id>")
+@no_store
 @login_required
 def detail(request_id):
     """A request's details (parties and staff only)."""
@@ -163,6 +165,7 @@ def _link_locale(account):
 
 
 @bp.route("/requests/<int:request_id>/respond/<token>", methods=["GET", "POST"])
+@no_store
 def respond(request_id, token):
     """The page a confirmation link opens: details, Confirm / Decline (only the POST acts)."""
     audit.set_channel("link")

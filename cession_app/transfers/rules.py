@@ -6,9 +6,8 @@ today's date), so the same rules run in the wizard, at submit and at execution.
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-
 from ..i18n import fmt_date, fmt_money
+from ..i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,18 @@ import time
 from dataclasses import dataclass, field
 
 from flask import session
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select, union
 from sqlalchemy.orm import joinedload, lazyload, selectinload
+from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from .. import paging
 from ..addresses import ValidAddress
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.transfers import CHANGES
 from . import labels, operations, rules
@@ -203,11 +205,30 @@ def set_party(state, form, other):
 
 
 def keep_selection(state, form, movable_ids):
-    """Keep step 2's values as entered (also when going back, without validating)."""
+    """Keep step 2's valid values (also on Back): services that may move, a known change,
+    the address to notify only when its field's validators accept it.
+
+    Returns False when the address entered was not kept.
+    """
     chosen = form.services.data or []
     state["service_ids"] = [sid for sid in chosen if sid in movable_ids]
     state["change"] = form.change.data if form.change.data in CHANGES else "both"
-    state["notify_email"] = (form.notify_email.data or "")[:254]
+    valid = _field_valid(form, form.notify_email)
+    state["notify_email"] = (form.notify_email.data or "") if valid else ""
+    return valid
+
+
+def _field_valid(form, field):
+    """One field checked as ``form.validate()`` checks it: its validators and the form's
+    ``validate_<name>`` method, if it has one."""
+    inline = getattr(type(form), f"validate_{field.name}", None)
+    return field.validate(form, [inline] if inline else [])
+
+
+def valid_notify_email(address):
+    """Whether ``address`` (kept in a run) passes the notify field's validators again."""
+    form = ServicesForm(formdata=MultiDict({"notify_email": address}), meta={"csrf": False})
+    return _field_valid(form, form.notify_email)
 
 
 # ---------------------------------------------------------------- checks
@@ -364,4 +385,4 @@ def requests_page(account_id, page, per_page):
         )
         .order_by(TransferRequest.created_at.desc(), TransferRequest.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paging.paginate(query, page, per_page)

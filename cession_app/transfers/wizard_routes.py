@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import limiter
+from ..paging import page_arg
 from . import bp, operations, wizard
 
 # Step 1 looks accounts up by code or login and number: slow down guessing.
@@ -18,8 +19,8 @@ def index():
     domain = request.args.get("domain", "").strip()
     if domain:
         return redirect(url_for(".wizard_start", direction="push", domain=domain))
-    page = request.args.get("page", 1, type=int)
-    requests = wizard.requests_page(current_user.id, page, current_app.config["PAGE_SIZE"])
+    page_size = current_app.config["PAGE_SIZE"]
+    requests = wizard.requests_page(current_user.id, page_arg(), page_size)
     return render_template("transfers/index.html", requests=requests, **_labels())
 
 
@@ -41,6 +42,13 @@ def _render(step, state, **context):
         state=state,
         **_labels(),
         **context,
+    )
+
+
+def _notify_dropped():
+    return _(
+        "The extra e-mail address to notify was not valid, so it has not been kept."
+        " Please enter it again on the services step."
     )
 
 
@@ -111,7 +119,8 @@ def wizard_services(run_id):
     )
     problems = {}
     if form.is_submitted() and form.back.data:
-        wizard.keep_selection(state, form, case.movable_ids)
+        if not wizard.keep_selection(state, form, case.movable_ids):
+            flash(_notify_dropped(), "error")
         wizard.save_run(run_id, state)
         return redirect(url_for(".wizard_party", run_id=run_id))
     if form.validate_on_submit():
@@ -149,6 +158,11 @@ def wizard_review(run_id):
         flash(str(case.problems[0]), "error")
         return redirect(url_for(".wizard_party", run_id=run_id))
     if not state["service_ids"]:
+        return redirect(url_for(".wizard_services", run_id=run_id))
+    if state["notify_email"] and not wizard.valid_notify_email(state["notify_email"]):
+        state["notify_email"] = ""  # kept by an older version without checking
+        wizard.save_run(run_id, state)
+        flash(_notify_dropped(), "error")
         return redirect(url_for(".wizard_services", run_id=run_id))
     problems = wizard.selection_problems(case, state["service_ids"], state["change"], current_user)
     if form.validate_on_submit() and not problems:

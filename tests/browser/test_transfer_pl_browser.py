@@ -7,7 +7,7 @@ import pytest
 from cession_app.extensions import db
 from cession_app.models import Service, TransferRequest
 from cession_app.worker import run_once
-from tests.conftest import free_port
+from tests.conftest import free_port, watch_csp
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -35,11 +35,13 @@ def _link_in(message, base_url):
 def _confirm_by_link(browser, url):
     context = browser.new_context()  # the other party's own browser: not logged in
     page = context.new_page()
+    violations = watch_csp(page, [])
     page.goto(url)
     assert page.locator("html").get_attribute("lang") == "pl"
     page.get_by_role("button", name="Potwierdź cesję").click()
     page.wait_for_load_state()
     context.close()
+    assert not violations
 
 
 def test_push_transfer_in_polish(live_server, page, chromium, make, smtp):

@@ -1,0 +1,152 @@
+"""Security in one place, configured from settings in the app factory.
+
+- Response headers (Flask-Talisman): a Content-Security-Policy without inline script or
+  style, no framing, no MIME sniffing, no referrer (links carry tokens); HSTS over HTTPS.
+- ``no_store``: pages with live links or personal documents are never cached.
+- Trusted proxies (``TRUSTED_PROXIES``): Werkzeug's ProxyFix, so limits and the audit trail
+  see the real client address; with none, ``X-Forwarded-*`` headers are ignored.
+- Input every request may carry: characters no form accepts (NUL, control characters,
+  lone surrogates) in the path, the query or the form answer a clear 400, never a 500.
+- Ids in URLs: ``<int:...>`` matches only numbers the database can hold (404 otherwise).
+- The development mailbox only with ``DEV_MAILBOX`` and a loopback ``BASE_URL``.
+"""
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from flask_talisman import Talisman
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
+
+from .errors import InvalidCharacters
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# The largest id a column holds (PostgreSQL ``integer``); a larger number names nothing.
+MAX_ID = 2**31 - 1
+# C0 controls except tab, line feed and carriage return; DEL; lone surrogates.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Headers a proxy adds: a request carrying one did not come from this machine's own user.
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>``: a non-negative number up to MAX_ID; anything larger is no page (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value):
+        """The number, or no match when it has more digits than any id (never a 500)."""
+        if len(value.lstrip("-0")) > len(str(MAX_ID)):
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def view_policy(**options):
+    """Per-view header options (e.g. ``content_security_policy``), as Talisman takes them."""
+
+    def decorator(view):
+        view.talisman_view_options = options
+        return view
+
+    return decorator
+
+
+def no_store(view):
+    """Mark a view whose answers must never be cached (confirmation links, documents)."""
+    view.no_store = True
+    return view
+
+
+def is_loopback_url(url):
+    """Whether ``url`` names this machine (localhost, 127.0.0.0/8 or ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local_request():
+    """Whether the request comes from this machine directly, not through any proxy."""
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def check_config(config):
+    """Refuse to start with settings that would expose live confirmation links."""
+    if config["DEV_MAILBOX"] and not is_loopback_url(config["BASE_URL"]):
+        raise RuntimeError(
+            f"DEV_MAILBOX is on but BASE_URL ({config['BASE_URL']}) is not a loopback address:"
+            " refusing to start. The development mailbox shows every confirmation link; turn"
+            " it off (see README, Settings)."
+        )
+    if config["TRUSTED_PROXIES"] < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or more (see README, Settings).")
+
+
+def init_url_map(app):
+    """Bound ``<int:...>`` in every URL; call before the blueprints are registered."""
+    app.url_map.converters["int"] = IdConverter
+
+
+def _values_of_request():
+    yield request.path
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            yield key
+            yield from values
+
+
+def _check_input():
+    """Too many fields: 413 (any encoding, as MAX_FORM_PARTS does for multipart); NUL and
+    other control characters belong to no form field: a clear 400 page."""
+    fields = sum(len(values) for _, values in request.form.lists())
+    if fields > current_app.config["MAX_FORM_PARTS"]:
+        raise RequestEntityTooLarge()
+    for value in _values_of_request():
+        if FORBIDDEN_CHARACTERS.search(value):
+            raise InvalidCharacters()
+
+
+def _no_store(response):
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "no_store", False):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app):
+    """Headers, proxies and input checks, from the settings."""
+    cfg = app.config
+    secure = cfg["BASE_URL"].startswith("https://")
+    app.extensions["talisman"] = Talisman(
+        app,
+        force_https=False,  # the proxy in front redirects to HTTPS; BASE_URL says which
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="no-referrer",
+        session_cookie_secure=secure,
+        strict_transport_security_include_subdomains=False,  # the reseller's other hosts
+    )
+    if cfg["TRUSTED_PROXIES"]:
+        hops = cfg["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.before_request(_check_input)
+    app.after_request(_no_store)
