@@ -309,6 +309,7 @@ PAGES = {
     "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
     "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
     "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "transfers.record_pdf": Page(skip="a PDF: tests/test_transfer_record.py reads its text"),
     "billing.index": Page(),  # unpaid and paid rows, the tax-document requests
     "billing.document": [
         Page(values=lambda w: {"external_id": w.documents["unpaid"].external_id}),

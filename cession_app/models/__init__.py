@@ -4,6 +4,7 @@ from .accounts import Account
 from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
+from .records import TransferRecord, TransferRecordCopy
 from .services import PaymentRequest, Service
 from .transfers import TransferItem, TransferParty, TransferRequest
 
@@ -14,6 +15,8 @@ __all__ = [
     "PaymentRequest",
     "Service",
     "TaxDocumentRequest",
+    "TransferRecord",
+    "TransferRecordCopy",
     "TransferItem",
     "TransferParty",
     "TransferRequest",

@@ -23,6 +23,7 @@ from ..models import Account, Service, TransferItem, TransferParty, TransferRequ
 from ..models.base import utcnow
 from ..models.transfers import OPEN_STATES
 from . import labels, rules
+from . import record as transfer_record
 
 log = logging.getLogger("cession.transfers")
 
@@ -731,6 +732,7 @@ def _end(request, state, actor=None, **details):
     for item in request.items:
         item.active = False
     audit.record(f"transfer_{state}", "transfer", request.id, actor=actor, **details)
+    transfer_record.freeze(request)
     queue_end_mails(request)
 
 

@@ -14,15 +14,17 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
+from ..i18n import select_timezone
 from ..security import no_store
 from . import bp, labels, operations
+from . import record as transfer_record
 from .forms import CancelForm, ResendForm, RespondForm
 
 
@@ -79,6 +81,29 @@ def _answer(transfer, party, form):
         flash(str(exc.message), "error")
         return False
     return True
+
+
+@bp.route("/requests/<int:request_id>/record.pdf")
+@no_store
+@login_required
+def record_pdf(request_id):
+    """The transfer record of an ended request, as a PDF in the reader's language."""
+    transfer = _visible_request(request_id)
+    if transfer.is_open:
+        abort(404)
+    record = transfer_record.record_of(transfer) or transfer_record.freeze(transfer)
+    data = transfer_record.pdf_copy(
+        record,
+        current_user,
+        str(get_locale()),
+        select_timezone(),
+        staff=transfer.party_for(current_user.id) is None,
+    )
+    response = make_response(data)
+    response.mimetype = "application/pdf"
+    filename = f"transfer-record-{transfer.id}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.route("/requests/<int:request_id>/answer", methods=["POST"])
