@@ -29,6 +29,7 @@ SETTINGS = {
     "MAIL_GIVE_UP_HOURS": (72, int),
     "SUPPORT_EMAIL": ("", str),
     "TRANSFER_REQUESTS_PER_HOUR": (10, int),
+    "TRANSFER_LOCK_DAYS_AFTER_MOVE": (0, int),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
     "RESEND_RATE_LIMIT": ("3 per hour", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),

@@ -31,7 +31,9 @@ from .forms import CancelForm, ResendForm, RespondForm
 @bp.record_once
 def _register_globals(state):
     state.app.jinja_env.globals.update(
-        labels.GLOBALS, transfer_failure_texts=operations.failure_texts
+        labels.GLOBALS,
+        transfer_failure_texts=operations.failure_texts,
+        transfer_password_needed=operations.password_needed,
     )
 
 
@@ -67,7 +69,7 @@ def _answer(transfer, party, form):
     """Confirm or decline from a submitted RespondForm; flashes the outcome. True if done."""
     try:
         if form.confirm.data:
-            transfer = operations.confirm(transfer, party)
+            transfer = operations.confirm(transfer, party, password=form.password.data)
             flash(_("Thank you, you have confirmed the transfer."), "success")
             if transfer.state == "confirmed":
                 flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
