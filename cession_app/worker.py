@@ -20,7 +20,9 @@ def run_once(now=None):
     """
     audit.set_channel("worker")
     counts = {
-        "executed": operations.execute_due(limit=current_app.config.get("WORKER_BATCH", 20)),
+        "executed": operations.execute_due(
+            limit=current_app.config.get("WORKER_BATCH", 20), now=now
+        ),
         "expired": operations.expire_due(now),
         "reminded": operations.remind_due(now),
     }

@@ -7,10 +7,11 @@ import json
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -85,6 +86,12 @@ def check_services(
     return found
 
 
+def provider_today(now=None):
+    """Today in the provider's time zone: scheduled requests take effect by its calendar."""
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    return (now or utcnow()).astimezone(zone).date()
+
+
 def find_request_by_submit_key(submit_key):
     """The request a wizard submission already created, if any (double submit)."""
     if not submit_key:
@@ -102,6 +109,7 @@ def create_request(
     change="both",
     notify_email=None,
     submit_key=None,
+    execute_on=None,
 ):
     """Create a transfer request and queue its confirmation mails, in one transaction.
 
@@ -115,6 +123,7 @@ def create_request(
     _lock_account(initiator.id)  # one creation at a time per account: the hourly limit holds
     problems = [r for r in [creation_limit_reason(initiator)] if r]
     problems = problems or rules.counterparty_reasons(initiator, other)
+    problems = problems or rules.schedule_reasons(execute_on, provider_today())
     if problems:
         db.session.rollback()
         raise TransferRefused({None: problems})
@@ -139,6 +148,7 @@ def create_request(
     request = _build_request(
         initiator, direction, domain, other, services, change, notify_email, submit_key
     )
+    request.execute_on = execute_on
     try:
         db.session.flush()
     except IntegrityError as exc:
@@ -646,7 +656,7 @@ def remind_due(now=None):
     return count
 
 
-def _claim_confirmed():
+def _claim_confirmed(today):
     """Take one confirmed request for execution, or None; a request is taken by one worker.
 
     PostgreSQL: FOR UPDATE SKIP LOCKED, so workers share the queue. SQLite: the database's
@@ -656,7 +666,7 @@ def _claim_confirmed():
         table = TransferRequest.__table__
         first = (
             select(table.c.id)
-            .where(table.c.state == "confirmed")
+            .where(table.c.state == "confirmed", _due(table.c.execute_on, today))
             .order_by(table.c.id)
             .limit(1)
             .scalar_subquery()
@@ -664,7 +674,7 @@ def _claim_confirmed():
         db.session.execute(update(table).where(table.c.id == first).values(state=table.c.state))
     query = (
         select(TransferRequest)
-        .where(TransferRequest.state == "confirmed")
+        .where(TransferRequest.state == "confirmed", _due(TransferRequest.execute_on, today))
         .order_by(TransferRequest.id)
         .limit(1)
         .options(*_eager())
@@ -675,14 +685,18 @@ def _claim_confirmed():
     return db.session.scalars(query).one_or_none()
 
 
-def execute_due(limit=20):
-    """Execute up to ``limit`` confirmed requests, each in its own transaction.
+def _due(execute_on, today):
+    return or_(execute_on.is_(None), execute_on <= today)
 
-    Returns the number executed (requests that fail their checks are not counted).
-    """
+
+def execute_due(limit=20, now=None):
+    """Execute up to ``limit`` confirmed requests whose day has come, each in its own
+    transaction. Returns the number executed (requests that fail their checks are not
+    counted)."""
+    today = provider_today(now)
     executed = 0
     for _attempt in range(limit):
-        request = _claim_confirmed()
+        request = _claim_confirmed(today)
         if request is None:
             db.session.rollback()
             break

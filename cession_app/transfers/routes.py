@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
-from ..i18n import select_timezone
+from ..i18n import fmt_date, select_timezone
 from ..security import no_store
 from . import bp, labels, operations
 from . import record as transfer_record
@@ -71,7 +71,15 @@ def _answer(transfer, party, form):
         if form.confirm.data:
             transfer = operations.confirm(transfer, party, password=form.password.data)
             flash(_("Thank you, you have confirmed the transfer."), "success")
-            if transfer.state == "confirmed":
+            if transfer.state == "confirmed" and transfer.execute_on:
+                flash(
+                    _(
+                        "Everyone has confirmed: the transfer takes effect on %(date)s.",
+                        date=fmt_date(transfer.execute_on),
+                    ),
+                    "info",
+                )
+            elif transfer.state == "confirmed":
                 flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
         elif form.decline.data:
             operations.decline(transfer, party)

@@ -139,6 +139,32 @@ def change_reasons(change, direction, initiator_id, other_id, service):
     return []
 
 
+# ---------------------------------------------------------------- a scheduled date
+SCHEDULE_MAX_DAYS = 90
+
+
+def schedule_reasons(day, today):
+    """A request may take effect on a day from today up to 90 days ahead (None: at once)."""
+    if day is None or today <= day <= today + timedelta(days=SCHEDULE_MAX_DAYS):
+        return []
+    return [
+        Reason(
+            "schedule",
+            _l(
+                "Please choose a day from %(first)s to %(last)s, or leave the field empty"
+                " for the transfer to take effect as soon as everyone has confirmed.",
+                first=fmt_date(today),
+                last=fmt_date(today + timedelta(days=SCHEDULE_MAX_DAYS)),
+            ),
+        )
+    ]
+
+
+def scheduled_later(request, today):
+    """True when a request waits for its day (confirmed or not)."""
+    return request.execute_on is not None and request.execute_on > today
+
+
 # ---------------------------------------------------------------- protection settings
 def outgoing_locked(account, now):
     """True while the account's lock on outgoing transfers holds (an unlock waits a day)."""

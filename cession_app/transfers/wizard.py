@@ -13,9 +13,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import or_, select, union
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
-from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import paging
 from ..addresses import ValidAddress
@@ -138,10 +138,24 @@ class ServicesForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    """Step 3: submit the request (or go back)."""
+    """Step 3: when it takes effect; submit the request (or go back)."""
 
+    execute_on = DateField(
+        _l("Day the transfer takes effect (optional)"),
+        validators=[Optional()],
+        description=_l(
+            "For example the first day of the next billing period, up to 90 days ahead."
+            " Leave it empty for the transfer to take effect as soon as everyone has"
+            " confirmed. The services stay in this request until then."
+        ),
+    )
     back = SubmitField(_l("Back"))
     submit = SubmitField(_l("Submit, free of charge"))
+
+    def validate_execute_on(self, field):
+        reasons = rules.schedule_reasons(field.data, operations.provider_today())
+        if reasons:
+            raise ValidationError(str(reasons[0]))
 
 
 # ---------------------------------------------------------------- run state

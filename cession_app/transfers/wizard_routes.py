@@ -167,7 +167,7 @@ def wizard_review(run_id):
     problems = wizard.selection_problems(case, state["service_ids"], state["change"], current_user)
     if form.validate_on_submit() and not problems:
         try:
-            created = _create(case, state)
+            created = _create(case, state, form.execute_on.data)
         except operations.TransferRefused as refused:
             problems = refused.reasons
         else:
@@ -179,7 +179,7 @@ def wizard_review(run_id):
     )
 
 
-def _create(case, state):
+def _create(case, state, execute_on=None):
     return operations.create_request(
         current_user,
         direction=state["direction"],
@@ -189,6 +189,7 @@ def _create(case, state):
         change=state["change"],
         notify_email=state["notify_email"] or None,
         submit_key=state["submit_key"],
+        execute_on=execute_on,
     )
 
 
