@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -43,6 +43,8 @@ class TransferRequest(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The day (provider's time zone) from which a confirmed request may execute; None: at once.
     execute_on: Mapped[date | None] = mapped_column(Date)
+    # The unpaid payment requests (external ids) the new payer takes over, if any.
+    handover_payments: Mapped[list | None] = mapped_column(JSON)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     initiator = relationship("Account", foreign_keys=[initiator_id])

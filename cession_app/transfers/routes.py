@@ -34,6 +34,8 @@ def _register_globals(state):
         labels.GLOBALS,
         transfer_failure_texts=operations.failure_texts,
         transfer_password_needed=operations.password_needed,
+        transfer_must_take_over=operations.must_take_over,
+        transfer_handed_over=operations.handed_over_payments,
     )
 
 
@@ -69,7 +71,12 @@ def _answer(transfer, party, form):
     """Confirm or decline from a submitted RespondForm; flashes the outcome. True if done."""
     try:
         if form.confirm.data:
-            transfer = operations.confirm(transfer, party, password=form.password.data)
+            transfer = operations.confirm(
+                transfer,
+                party,
+                password=form.password.data,
+                take_over_payments=form.take_over_payments.data,
+            )
             flash(_("Thank you, you have confirmed the transfer."), "success")
             if transfer.state == "confirmed" and transfer.execute_on:
                 flash(

@@ -13,7 +13,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import or_, select, union
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
@@ -133,6 +140,13 @@ class ServicesForm(FlaskForm):
             " it does not confirm anything."
         ),
     )
+    take_over_payments = BooleanField(
+        _l("The new payer takes over the unpaid payment requests of the chosen services"),
+        description=_l(
+            "The new payer must accept them when confirming. At the transfer each is"
+            " cancelled and issued anew to the new payer, due no earlier than the old one."
+        ),
+    )
     back = SubmitField(_l("Back"))
     next = SubmitField(_l("Next"))
 
@@ -183,6 +197,7 @@ def new_run(account, direction):
         "service_ids": [],
         "change": "both",
         "notify_email": "",
+        "take_over_payments": False,
         "request_id": None,
     }
     runs[run_id] = state
@@ -227,6 +242,7 @@ def keep_selection(state, form, movable_ids):
     chosen = form.services.data or []
     state["service_ids"] = [sid for sid in chosen if sid in movable_ids]
     state["change"] = form.change.data if form.change.data in CHANGES else "both"
+    state["take_over_payments"] = bool(form.take_over_payments.data)
     valid = _field_valid(form, form.notify_email)
     state["notify_email"] = (form.notify_email.data or "") if valid else ""
     return valid
@@ -299,8 +315,18 @@ class Case:
 
     @property
     def movable_ids(self):
-        """Ids of the services that may be chosen."""
-        return {s.id for s in self.services if s not in self.refused}
+        """Ids of the services that may be chosen (an unpaid payment request the new payer
+        may take over does not block the choice)."""
+        return {
+            s.id
+            for s in self.services
+            if all(r.code == "unpaid_handover" for r in self.refused.get(s, []))
+        }
+
+    @property
+    def handover_possible(self):
+        """True when some service has an unpaid payment request a new payer may take over."""
+        return any(r.code == "unpaid_handover" for rs in self.refused.values() for r in rs)
 
 
 def _listed_services(direction, domain, initiator_id, other_id):
@@ -332,9 +358,10 @@ def load_case(initiator, state):
     return Case(state["direction"], other, services, refused)
 
 
-def selection_problems(case, service_ids, change, initiator):
+def selection_problems(case, service_ids, change, initiator, take_over=False):
     """Reasons against the chosen services, as {service or None: [Reason]} (empty: fine)."""
     chosen = [s for s in case.services if s.id in set(service_ids)]
+    accepted = set(operations.open_payment_ids(chosen, change)) if take_over else set()
     if not chosen:
         return {
             None: [
@@ -348,6 +375,7 @@ def selection_problems(case, service_ids, change, initiator):
         reasons = case.refused.get(service, []) + rules.change_reasons(
             change, case.direction, initiator.id, case.other.id, service
         )
+        reasons = rules.without_handed_over(reasons, accepted, change)
         if reasons:
             found[service] = reasons
     return found
@@ -361,6 +389,7 @@ class Summary:
     services: list  # (service, new_owner, new_payer) with accounts
     confirming: list  # (account, roles)
     notified: list  # (account, roles)
+    handed_over: list = field(default_factory=list)  # (service, payment request, new payer)
 
 
 def summarize(case, state, initiator):
@@ -378,7 +407,14 @@ def summarize(case, state, initiator):
     for account_id, (roles, must_confirm) in sorted(parties.items()):
         entry = (accounts[account_id], labels.role_names(roles))
         (confirming if must_confirm else notified).append(entry)
-    return Summary(services, confirming, notified)
+    handed = set(operations.open_payment_ids(chosen, state["change"]))
+    handed_over = [
+        (s, pr, new_payer)
+        for s, _owner, new_payer in services
+        for pr in s.payment_requests
+        if state.get("take_over_payments") and pr.external_id in handed
+    ]
+    return Summary(services, confirming, notified, handed_over)
 
 
 # ---------------------------------------------------------------- overview
