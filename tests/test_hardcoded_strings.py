@@ -23,7 +23,13 @@ from cession_app.accounts.forms import timezone_choices
 from cession_app.billing import operations as billing
 from cession_app.config import LANGUAGES
 from cession_app.extensions import db
-from cession_app.models import Account, OutboxMessage, Service, TaxDocumentRequest
+from cession_app.models import (
+    Account,
+    HolderChange,
+    OutboxMessage,
+    Service,
+    TaxDocumentRequest,
+)
 from cession_app.models.base import utcnow
 from cession_app.protection import operations as protection
 from cession_app.services import operations as services_operations
@@ -316,6 +322,12 @@ PAGES = {
         Page(login="svoboda", setup=lambda c, w: _locked(w.other, unlocking=False)),
         Page(login="kowalski", setup=lambda c, w: _locked(w.payer, unlocking=True)),
     ],
+    "holder.index": [
+        Page(login="dvorak", setup=lambda c, w: _holder_tasks(w)),
+        Page(
+            values=lambda w: {"state": "all"}, login="dvorak", setup=lambda c, w: _holder_tasks(w)
+        ),
+    ],
     "billing.index": Page(),  # unpaid and paid rows, the tax-document requests
     "billing.document": [
         Page(values=lambda w: {"external_id": w.documents["unpaid"].external_id}),
@@ -328,6 +340,25 @@ PAGES = {
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
     "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _holder_tasks(w):
+    """Holder changes of the executed request: one open, one done, one refused."""
+    request = w.requests["executed"]
+    request.holder_change = True
+    domain = w.services["domain"]
+    for state, reason in (("open", None), ("done", None), ("refused", mark("reason"))):
+        db.session.add(
+            HolderChange(
+                request_id=request.id,
+                service_id=domain.id,
+                domain="novak.cz",
+                new_holder_id=w.other.id,
+                state=state,
+                reason=reason,
+            )
+        )
+    db.session.commit()
 
 
 def _locked(account, unlocking):

@@ -3,6 +3,7 @@
 from .accounts import Account
 from .audit import AuditEvent
 from .billing import TaxDocumentRequest
+from .holder import HolderChange
 from .outbox import OutboxMessage
 from .records import TransferRecord, TransferRecordCopy
 from .services import PaymentRequest, Service
@@ -11,6 +12,7 @@ from .transfers import TransferItem, TransferParty, TransferRequest
 __all__ = [
     "Account",
     "AuditEvent",
+    "HolderChange",
     "OutboxMessage",
     "PaymentRequest",
     "Service",

@@ -2,7 +2,18 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -45,6 +56,8 @@ class TransferRequest(db.Model):
     execute_on: Mapped[date | None] = mapped_column(Date)
     # The unpaid payment requests (external ids) the new payer takes over, if any.
     handover_payments: Mapped[list | None] = mapped_column(JSON)
+    # The initiator asked for the domain holder in the registry to change too.
+    holder_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     initiator = relationship("Account", foreign_keys=[initiator_id])
@@ -52,6 +65,9 @@ class TransferRequest(db.Model):
     to_account = relationship("Account", foreign_keys=[to_account_id])
     items = relationship(
         "TransferItem", back_populates="request", cascade="all, delete-orphan", lazy="selectin"
+    )
+    holder_changes = relationship(
+        "HolderChange", back_populates="request", order_by="HolderChange.id", lazy="selectin"
     )
     parties = relationship(
         "TransferParty",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import addresses, audit, mailer, tokens
 from ..extensions import db
+from ..holder import operations as holder
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
@@ -156,6 +157,7 @@ def create_request(
     submit_key=None,
     execute_on=None,
     take_over_payments=False,
+    holder_change=False,
 ):
     """Create a transfer request and queue its confirmation mails, in one transaction.
 
@@ -202,6 +204,8 @@ def create_request(
     )
     request.execute_on = execute_on
     request.handover_payments = handed_over or None
+    moves_domain = change in ("both", "owner") and any(s.kind == "domain" for s in services)
+    request.holder_change = bool(holder_change) and moves_domain
     try:
         db.session.flush()
     except IntegrityError as exc:
@@ -785,6 +789,7 @@ def execute(request):
             service.moved_at = now
         service.owner_id = item.new_owner_id
         service.payer_id = item.new_payer_id
+    holder.create_tasks(request)
     _end(
         request,
         "executed",

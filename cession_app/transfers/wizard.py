@@ -163,6 +163,13 @@ class ReviewForm(FlaskForm):
             " confirmed. The services stay in this request until then."
         ),
     )
+    holder_change = BooleanField(
+        _l("Also change the domain holder in the registry (WHOIS) to the new owner"),
+        description=_l(
+            "After the transfer the provider's staff arrange it with the registry, as its"
+            " rules require; the request's page shows how it goes."
+        ),
+    )
     back = SubmitField(_l("Back"))
     submit = SubmitField(_l("Submit, free of charge"))
 
@@ -390,6 +397,11 @@ class Summary:
     confirming: list  # (account, roles)
     notified: list  # (account, roles)
     handed_over: list = field(default_factory=list)  # (service, payment request, new payer)
+
+    @property
+    def moves_a_domain(self):
+        """True when a domain changes owner: the registry holder may change too."""
+        return any(s.kind == "domain" and o.id != s.owner_id for s, o, _p in self.services)
 
 
 def summarize(case, state, initiator):

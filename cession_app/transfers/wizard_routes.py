@@ -180,7 +180,7 @@ def wizard_review(run_id):
     )
     if form.validate_on_submit() and not problems:
         try:
-            created = _create(case, state, form.execute_on.data)
+            created = _create(case, state, form.execute_on.data, form.holder_change.data)
         except operations.TransferRefused as refused:
             problems = refused.reasons
         else:
@@ -192,7 +192,7 @@ def wizard_review(run_id):
     )
 
 
-def _create(case, state, execute_on=None):
+def _create(case, state, execute_on=None, holder_change=False):
     return operations.create_request(
         current_user,
         direction=state["direction"],
@@ -204,6 +204,7 @@ def _create(case, state, execute_on=None):
         submit_key=state["submit_key"],
         execute_on=execute_on,
         take_over_payments=state.get("take_over_payments", False),
+        holder_change=holder_change,
     )
 
 
