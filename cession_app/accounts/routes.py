@@ -10,14 +10,14 @@ from sqlalchemy import select
 from .. import audit, i18n
 from ..extensions import db, limiter, login_manager
 from ..models import Account
-from . import bp
+from . import bp, sessions
 from .forms import LanguageForm, LoginForm, PreferencesForm
 
 
 @login_manager.user_loader
 def load_user(user_id):
-    """Flask-Login: the account of the session."""
-    return db.session.get(Account, int(user_id))
+    """Flask-Login: the account of a live server-side session (ended ones are refused)."""
+    return sessions.load_account(user_id)
 
 
 def _safe_next(target):
@@ -47,6 +47,7 @@ def login():
         account = db.session.scalar(select(Account).filter_by(login=form.login.data.strip()))
         if account and account.check_password(form.password.data):
             login_user(account)
+            sessions.start(account)
             audit.record("login", "account", account.code, actor=account)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -56,7 +57,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out (POST only, with CSRF)."""
+    """Log out (POST only, with CSRF): the session ends on the server too."""
+    sessions.end_current()
+    db.session.commit()
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("accounts.login"))

@@ -5,10 +5,12 @@ from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
+from .sessions import AccountSession
 from .transfers import TransferItem, TransferParty, TransferRequest
 
 __all__ = [
     "Account",
+    "AccountSession",
     "AuditEvent",
     "OutboxMessage",
     "PaymentRequest",
