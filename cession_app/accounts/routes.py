@@ -4,13 +4,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from .. import audit, i18n
 from ..extensions import db, limiter, login_manager
-from ..models import Account
-from . import bp, sessions
+from . import bp, operations, sessions
 from .forms import LanguageForm, LoginForm, PreferencesForm
 
 
@@ -43,16 +42,35 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("services.index"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        account = db.session.scalar(select(Account).filter_by(login=form.login.data.strip()))
-        if account and account.check_password(form.password.data):
-            login_user(account)
-            sessions.start(account)
-            audit.record("login", "account", account.code, actor=account)
+        result = operations.authenticate(form.login.data, form.password.data)
+        if result.account is not None:
+            login_user(result.account)
+            operations.log_in(result.account)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        flash(_("The login name or password is not correct."), "error")
-    return render_template("accounts/login.html", form=form)
+        if result.wait:
+            flash(_wait_message(result.wait), "error")
+            status = 429
+        else:
+            flash(_("The login name or password is not correct."), "error")
+    return render_template("accounts/login.html", form=form), status
+
+
+def _wait_message(seconds):
+    """Too many failed log-ins: how long to wait, in minutes (rounded up) or seconds."""
+    if seconds >= 60:
+        return ngettext(
+            "Too many failed log-ins with this login name. Please try again in %(num)d minute.",
+            "Too many failed log-ins with this login name. Please try again in %(num)d minutes.",
+            -(-seconds // 60),
+        )
+    return ngettext(
+        "Too many failed log-ins with this login name. Please try again in %(num)d second.",
+        "Too many failed log-ins with this login name. Please try again in %(num)d seconds.",
+        seconds,
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -5,13 +5,14 @@ from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
-from .sessions import AccountSession
+from .sessions import AccountSession, LoginThrottle
 from .transfers import TransferItem, TransferParty, TransferRequest
 
 __all__ = [
     "Account",
     "AccountSession",
     "AuditEvent",
+    "LoginThrottle",
     "OutboxMessage",
     "PaymentRequest",
     "Service",
