@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, passwords
 from ..extensions import db
 from ..models import Account
 from . import sessions, throttle
@@ -28,8 +28,12 @@ def authenticate(login_name, password):
     if wait:
         return LoginResult(wait=wait)
     account = db.session.scalar(select(Account).filter_by(login=login_name))
-    if account is not None and account.check_password(password):
+    stored = account.password_hash if account is not None else None
+    # Unknown names (and accounts without a password) check a dummy hash: same time taken.
+    if passwords.verify(stored or passwords.dummy_hash(), password) and stored:
         throttle.clear(login_name)
+        if passwords.needs_rehash(stored):
+            account.set_password(password)  # scrypt (or an old cost) -> argon2id
         return LoginResult(account=account)
     return LoginResult(wait=throttle.record_failure(login_name))
 

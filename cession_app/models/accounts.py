@@ -6,8 +6,8 @@ import string
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import passwords
 from ..extensions import db
 
 
@@ -37,12 +37,12 @@ class Account(UserMixin, db.Model):
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def set_password(self, password):
-        """Store a strong (scrypt) hash of the password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a strong (argon2id) hash of the password."""
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password):
         """True when the password matches; accounts without one cannot log in."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return passwords.verify(self.password_hash, password)
 
     def __repr__(self):
         return f"<Account {self.code}>"
