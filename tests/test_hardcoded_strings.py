@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from cession_app import i18n, worker
+from cession_app.accounts import operations as accounts
 from cession_app.accounts.forms import timezone_choices
 from cession_app.billing import operations as billing
 from cession_app.config import LANGUAGES
@@ -278,11 +279,23 @@ def _link(request, account):
     }
 
 
+def _password_link(w, purpose):
+    return {"token": accounts.password_token(w.other, purpose)}
+
+
 PAGES = {
     "static": Page(skip="files, not pages"),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
+    "accounts.forgot_password": Page(anonymous=True),
+    "accounts.reset_password": [
+        Page(values=lambda w: _password_link(w, accounts.RESET), anonymous=True),
+        Page(values=lambda w: {"token": "x"}, anonymous=True, status=400),
+    ],
+    "accounts.accept_invitation": Page(
+        values=lambda w: _password_link(w, accounts.INVITATION), anonymous=True
+    ),
     "services.index": Page(),
     "services.detail": [
         Page(values=lambda w: {"external_id": w.web.external_id}),  # as owner
@@ -433,6 +446,16 @@ def _tomorrow():
 FLOWS = [
     ("log-in refused", True, _post("/login", login="novak", password="wrong"), 200),
     ("log-in form incomplete", True, _post("/login", login="", password=""), 200),
+    ("reset asked", True, _post("/password/forgot", identifier="novak"), 200),
+    (
+        "new password refused",
+        True,
+        lambda c, w: c.post(
+            url_for("accounts.reset_password", **_password_link(w, accounts.RESET)),
+            data={"password": "short", "confirm": "other"},
+        ),
+        200,
+    ),
     ("error 404", False, lambda c, w: c.get("/no-such-page"), 404),
     ("error 405", False, lambda c, w: c.get("/logout"), 405),
     (
@@ -633,6 +656,19 @@ def _reminder(w):
     return _outbox(w, "reminder")
 
 
+def _account_mail(w, template):
+    """The mails of forgot password, password change and invitation, to Eva (no password)."""
+    if template == "password_reset":
+        accounts.request_password_reset(w.other.login)
+    elif template == "password_changed":
+        accounts.set_new_password(w.other, "a long new secret", how="reset")
+    else:
+        w.other.password_hash = None
+        assert accounts.invite(w.other)
+    db.session.commit()
+    return _outbox(w, template)
+
+
 # template -> how to produce its mails from the world (through the real operations).
 MAILS = {
     "confirm_request": lambda w: _outbox(w, "confirm_request"),  # written with the request
@@ -641,6 +677,9 @@ MAILS = {
     # executed, failed, declined, cancelled (also to the extra address) and expired requests
     "request_ended": lambda w: _outbox(w, "request_ended"),
     "tax_document_done": lambda w: _outbox(w, "tax_document_done"),  # staff marked it done
+    "password_reset": lambda w: _account_mail(w, "password_reset"),
+    "password_changed": lambda w: _account_mail(w, "password_changed"),
+    "invitation": lambda w: _account_mail(w, "invitation"),
 }
 
 

@@ -6,10 +6,11 @@ from zoneinfo import available_timezones
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from .. import i18n
 from ..i18n import lazy_gettext as _l
+from . import rules
 
 
 @cache
@@ -53,3 +54,43 @@ class LanguageForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a set-password link by login name or e-mail."""
+
+    identifier = StringField(
+        _l("Login name or e-mail address"), validators=[DataRequired(), Length(max=254)]
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice; ``account`` is whose it will be (for the rules)."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l(
+            "At least %(min)d characters, without your login name or e-mail address.",
+            min=rules.MIN_PASSWORD,
+        ),
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+    submit = SubmitField(_l("Set password"))
+
+    def __init__(self, account, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def validate_password(self, field):
+        """The password rules (length, no login name or e-mail in it)."""
+        problems = rules.password_problems(self.account, field.data)
+        if problems:
+            raise ValidationError(problems[0])

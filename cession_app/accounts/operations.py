@@ -1,12 +1,16 @@
 """Accounts: log-in, passwords, sessions, invitations (shared by web, CLI and staff console)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
-from .. import audit, passwords
+from .. import addresses, audit, mailer, passwords, tokens
 from ..extensions import db
-from ..models import Account
+from ..i18n import lazy_gettext as _l
+from ..models import Account, AuditEvent, OutboxMessage
+from ..models.base import utcnow
 from . import sessions, throttle
 
 
@@ -42,3 +46,193 @@ def log_in(account):
     """Start a session for ``account`` in this request (caller has called login_user)."""
     sessions.start(account)
     audit.record("login", "account", account.code, actor=account)
+
+
+# ---------------------------------------------------------------- set-password links
+RESET = "password-reset"
+INVITATION = "invitation"
+PASSWORD_PURPOSES = (RESET, INVITATION)
+# Most accounts one "forgot password" request may mail (accounts sharing one address).
+RESET_MAX_ACCOUNTS = 5
+
+
+class LinkRefused(Exception):
+    """A link that cannot be used; ``status`` and a translated ``message``."""
+
+    def __init__(self, status, message):
+        super().__init__(str(message))
+        self.status = status
+        self.message = message
+
+
+def _password_fingerprint(account):
+    # Changes with the password: a link is dead once used, or once the password changed.
+    return tokens.fingerprint(account.id, account.password_hash)
+
+
+def password_token(account, purpose):
+    """A signed link token that lets ``account`` set a new password (reset or invitation)."""
+    return tokens.make_token(purpose, {"a": account.id, "f": _password_fingerprint(account)})
+
+
+def password_link(account, purpose):
+    """The absolute set-password link for ``account`` (for mails)."""
+    endpoint = "accounts.reset_password" if purpose == RESET else "accounts.accept_invitation"
+    return mailer.link(endpoint, token=password_token(account, purpose))
+
+
+def _max_age(purpose):
+    cfg = current_app.config
+    if purpose == RESET:
+        return cfg["PASSWORD_RESET_MINUTES"] * 60
+    return cfg["INVITATION_DAYS"] * 86400
+
+
+def check_password_token(purpose, token):
+    """The account a set-password link is for, or LinkRefused saying why not."""
+    try:
+        payload = tokens.load_token(purpose, token, max_age=_max_age(purpose))
+    except tokens.TokenExpired as exc:
+        raise LinkRefused(410, _expired_message(purpose)) from exc
+    except tokens.TokenInvalid as exc:
+        raise LinkRefused(
+            400,
+            _l("This link is not valid. Please open the link exactly as it arrived in the e-mail."),
+        ) from exc
+    account = None
+    if isinstance(payload, dict) and isinstance(payload.get("a"), int):
+        account = db.session.get(Account, payload["a"])
+    if account is None or payload.get("f") != _password_fingerprint(account):
+        raise LinkRefused(
+            410,
+            _l(
+                "This link has been used already, or the password was changed since it was"
+                " sent. If you still need a new password, ask for a new link."
+            ),
+        )
+    return account
+
+
+def _expired_message(purpose):
+    if purpose == RESET:
+        return _l("This link has expired (it is valid for one hour). Please ask for a new one.")
+    return _l("This invitation has expired. Please ask for a new link to set your password.")
+
+
+def _accounts_named(identifier):
+    """Accounts a "forgot password" entry names: by login name, or all at an address."""
+    identifier = (identifier or "").strip()
+    if "@" not in identifier:
+        account = db.session.scalar(select(Account).filter_by(login=identifier))
+        return [account] if account is not None else []
+    try:
+        address = addresses.normalize(identifier)
+    except addresses.AddressInvalid:
+        return []
+    query = select(Account).where(func.lower(Account.email) == address.lower())
+    return db.session.scalars(query.order_by(Account.id).limit(RESET_MAX_ACCOUNTS)).all()
+
+
+def _mails_in_last_hour(account, template):
+    since = utcnow() - timedelta(hours=1)
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.account_id == account.id,
+            OutboxMessage.template == template,
+            OutboxMessage.created_at >= since,
+        )
+    )
+
+
+def request_password_reset(identifier):
+    """Mail a reset link to the account(s) named by login name or e-mail; commits.
+
+    Returns how many mails were queued; the caller answers the same whatever it is, so
+    nobody learns whether an account exists. At most PASSWORD_RESET_MAILS_PER_HOUR per
+    account, so that nobody can flood a customer's mailbox.
+    """
+    queued = 0
+    limit = current_app.config["PASSWORD_RESET_MAILS_PER_HOUR"]
+    for account in _accounts_named(identifier):
+        if _mails_in_last_hour(account, "password_reset") >= limit:
+            continue
+        mailer.queue_to_account(
+            "password_reset",
+            _l("Set a new password for the customer panel"),
+            account,
+            url=password_link(account, RESET),
+            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+        )
+        audit.record("password_reset_requested", "account", account.code)
+        queued += 1
+    db.session.commit()
+    return queued
+
+
+def set_new_password(account, password, *, how, keep_session=None):
+    """Set ``account``'s password (caller has checked it): every other session ends, the
+    account is told by mail, and the change is an audit event. Caller commits.
+
+    ``how``: "reset", "invitation" or "changed" (in My data, where this session is kept).
+    """
+    account.set_password(password)
+    ended = sessions.end_all(account, except_key=keep_session)
+    audit.record("password_set", "account", account.code, actor=account, how=how, ended=ended)
+    mailer.queue_to_account(
+        "password_changed",
+        _l("Your password has been changed"),
+        account,
+        forgot_url=mailer.link("accounts.forgot_password"),
+        when=utcnow(),
+    )
+    throttle.clear(account.login)
+
+
+# ---------------------------------------------------------------- invitations
+INVITE_AGAIN_AFTER = timedelta(hours=24)
+
+
+def invited_recently(account, now=None):
+    """Whether ``account`` got an invitation in the last 24 hours."""
+    since = (now or utcnow()) - INVITE_AGAIN_AFTER
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.object_type == "account",
+                AuditEvent.object_id == account.code,
+                AuditEvent.action == "invitation_sent",
+                AuditEvent.created_at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def invite(account, *, actor=None, again=False):
+    """Mail ``account`` a link to set its first password (valid INVITATION_DAYS days).
+
+    Returns False, sending nothing, when the account has a password already, or was
+    invited in the last 24 hours (unless ``again``). Caller commits. Used by
+    ``flask invite`` and the staff console's Invite button (``actor``: the staff account).
+    """
+    if account.password_hash or (not again and invited_recently(account)):
+        return False
+    mailer.queue_to_account(
+        "invitation",
+        _l("Your account in the customer panel: set your password"),
+        account,
+        url=password_link(account, INVITATION),
+        days=current_app.config["INVITATION_DAYS"],
+    )
+    audit.record("invitation_sent", "account", account.code, actor=actor)
+    return True
+
+
+def accounts_without_password():
+    """Ids of the accounts that have no password yet, in order."""
+    query = select(Account.id).where(Account.password_hash.is_(None)).order_by(Account.id)
+    return db.session.scalars(query).all()

@@ -8,9 +8,17 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, i18n
+from ..errors import render_error
 from ..extensions import db, limiter, login_manager
+from ..security import no_store
 from . import bp, operations, sessions
-from .forms import LanguageForm, LoginForm, PreferencesForm
+from .forms import (
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    NewPasswordForm,
+    PreferencesForm,
+)
 
 
 @login_manager.user_loader
@@ -122,3 +130,55 @@ def set_language():
     else:
         flash(_("Please choose one of the languages offered."), "error")
     return redirect(_safe_next(request.form.get("next")))
+
+
+# ---------------------------------------------------------------- forgot / set password
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+def forgot_password():
+    """Ask for a link to set a new password; the same answer whether the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        operations.request_password_reset(form.identifier.data)
+        flash(
+            _(
+                "If an account with these details exists, we have sent a link to set a new"
+                " password to its contact e-mail. The link is valid for one hour."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@no_store
+def reset_password(token):
+    """The page a reset link opens: set a new password."""
+    return _set_password(operations.RESET, token)
+
+
+@bp.route("/password/invitation/<token>", methods=["GET", "POST"])
+@no_store
+def accept_invitation(token):
+    """The page an invitation link opens: set the first password."""
+    return _set_password(operations.INVITATION, token)
+
+
+def _set_password(purpose, token):
+    audit.set_channel("link")
+    try:
+        account = operations.check_password_token(purpose, token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = NewPasswordForm(account)
+    if form.validate_on_submit():
+        operations.set_new_password(account, form.password.data, how=purpose)
+        db.session.commit()
+        if current_user.is_authenticated:  # its session has just ended on the server
+            logout_user()
+        flash(_("Your password has been set. You can log in with it now."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template(
+        "accounts/set_password.html", form=form, account=account, purpose=purpose
+    )

@@ -21,7 +21,11 @@ def _fail(client, name="novak"):
 @pytest.fixture
 def second_worker(app_config):
     """Another web worker (another app) on the same database."""
-    return create_app(dict(app_config)).test_client()
+    other = create_app(dict(app_config))
+    yield other.test_client()
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_after_five_failures_the_next_try_waits_even_with_the_right_password(client, make):
