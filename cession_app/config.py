@@ -39,6 +39,8 @@ SETTINGS = {
     "PASSWORD_RESET_RATE_LIMIT": ("5 per 15 minutes", str),
     "PASSWORD_RESET_MAILS_PER_HOUR": (3, int),
     "INVITATION_DAYS": (7, int),
+    "EMAIL_CHANGE_HOURS": (24, int),
+    "EMAIL_UNDO_DAYS": (7, int),
     "LOGIN_FAILURES_ALLOWED": (5, int),
     "LOGIN_WAIT_SECONDS": (60, int),
     "LOGIN_WAIT_MAX_SECONDS": (900, int),

@@ -279,6 +279,14 @@ def _link(request, account):
     }
 
 
+def _email_link(w, purpose):
+    from cession_app import tokens
+
+    print_ = tokens.fingerprint(w.me.id, w.me.email)
+    payload = {"a": w.me.id, "e": "jan@new.example", "o": "jan@old.example", "f": print_}
+    return {"token": tokens.make_token(purpose, payload)}
+
+
 def _password_link(w, purpose):
     return {"token": accounts.password_token(w.other, purpose)}
 
@@ -293,6 +301,8 @@ PAGES = {
         Page(values=lambda w: _password_link(w, accounts.RESET), anonymous=True),
         Page(values=lambda w: {"token": "x"}, anonymous=True, status=400),
     ],
+    "accounts.confirm_email": Page(values=lambda w: _email_link(w, accounts.EMAIL_CHANGE)),
+    "accounts.undo_email": Page(values=lambda w: _email_link(w, accounts.EMAIL_UNDO)),
     "accounts.accept_invitation": Page(
         values=lambda w: _password_link(w, accounts.INVITATION), anonymous=True
     ),
@@ -447,6 +457,24 @@ FLOWS = [
     ("log-in refused", True, _post("/login", login="novak", password="wrong"), 200),
     ("log-in form incomplete", True, _post("/login", login="", password=""), 200),
     ("reset asked", True, _post("/password/forgot", identifier="novak"), 200),
+    (
+        "password change refused",
+        False,
+        lambda c, w: c.post("/my-data/password", data={"pw-current": "x", "pw-password": "y"}),
+        200,
+    ),
+    (
+        "e-mail change refused",
+        False,
+        lambda c, w: c.post("/my-data/email", data={"mail-email": "x", "mail-current": "x"}),
+        200,
+    ),
+    (
+        "e-mail change asked",
+        False,
+        _post("/my-data/email", **{"mail-email": "jan@new.example", "mail-current": "x"}),
+        200,
+    ),
     (
         "new password refused",
         True,
@@ -660,6 +688,10 @@ def _account_mail(w, template):
     """The mails of forgot password, password change and invitation, to Eva (no password)."""
     if template == "password_reset":
         accounts.request_password_reset(w.other.login)
+    elif template == "email_confirm":
+        accounts.request_email_change(w.other, "eva@new.example")
+    elif template == "email_changed":
+        accounts.apply_email_change(w.other, "eva@new.example")
     elif template == "password_changed":
         accounts.set_new_password(w.other, "a long new secret", how="reset")
     else:
@@ -680,6 +712,8 @@ MAILS = {
     "password_reset": lambda w: _account_mail(w, "password_reset"),
     "password_changed": lambda w: _account_mail(w, "password_changed"),
     "invitation": lambda w: _account_mail(w, "invitation"),
+    "email_confirm": lambda w: _account_mail(w, "email_confirm"),
+    "email_changed": lambda w: _account_mail(w, "email_changed"),
 }
 
 

@@ -9,6 +9,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from .. import i18n
+from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
 from . import rules
 
@@ -94,3 +95,32 @@ class NewPasswordForm(FlaskForm):
         problems = rules.password_problems(self.account, field.data)
         if problems:
             raise ValidationError(problems[0])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """My data: the current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Change password"))
+
+    def __init__(self, account, *args, **kwargs):
+        super().__init__(account, *args, prefix="pw", **kwargs)
+
+
+class ChangeEmailForm(FlaskForm):
+    """My data: a new contact e-mail (confirmed from that mailbox) and the current password."""
+
+    email = StringField(
+        _l("New contact e-mail"), validators=[DataRequired(), Length(max=300), ValidAddress()]
+    )
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Send a confirmation link"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="mail", **kwargs)
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something (CSRF only): confirm, undo, sign out."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -236,3 +236,140 @@ def accounts_without_password():
     """Ids of the accounts that have no password yet, in order."""
     query = select(Account.id).where(Account.password_hash.is_(None)).order_by(Account.id)
     return db.session.scalars(query).all()
+
+
+# ---------------------------------------------------------------- My data: password, e-mail
+EMAIL_CHANGE = "email-change"
+EMAIL_UNDO = "email-undo"
+
+
+def check_current_password(account, password):
+    """The current password, re-checked before a change; failures count as failed log-ins.
+
+    Returns a LoginResult: ``account`` set when right, else ``wait`` (seconds, maybe 0).
+    """
+    wait = throttle.seconds_to_wait(account.login)
+    if wait:
+        return LoginResult(wait=wait)
+    if account.check_password(password):
+        return LoginResult(account=account)
+    return LoginResult(wait=throttle.record_failure(account.login))
+
+
+def request_email_change(account, new_address):
+    """Mail a confirmation link to ``new_address`` (already normalized); caller commits.
+
+    Nothing changes until the link is followed: the address must be the customer's.
+    """
+    token = tokens.make_token(
+        EMAIL_CHANGE,
+        {"a": account.id, "e": new_address, "f": tokens.fingerprint(account.id, account.email)},
+    )
+    mailer.queue(
+        "email_confirm",
+        _l("Confirm your new contact e-mail"),
+        new_address,
+        account=account,
+        url=mailer.link("accounts.confirm_email", token=token),
+        hours=current_app.config["EMAIL_CHANGE_HOURS"],
+    )
+    audit.record("email_change_requested", "account", account.code, actor=account, new=new_address)
+
+
+def _load(purpose, token, max_age, expired):
+    try:
+        payload = tokens.load_token(purpose, token, max_age=max_age)
+    except tokens.TokenExpired as exc:
+        raise LinkRefused(410, expired) from exc
+    except tokens.TokenInvalid as exc:
+        raise LinkRefused(
+            400,
+            _l("This link is not valid. Please open the link exactly as it arrived in the e-mail."),
+        ) from exc
+    account = None
+    if isinstance(payload, dict) and isinstance(payload.get("a"), int):
+        account = db.session.get(Account, payload["a"])
+    if account is None:
+        raise LinkRefused(404, _l("This link belongs to no account."))
+    return account, payload
+
+
+def _used():
+    return LinkRefused(
+        410, _l("This link has been used already, or the contact e-mail has changed since.")
+    )
+
+
+def check_email_change(token):
+    """(account, new address) of a confirmation link, or LinkRefused."""
+    account, payload = _load(
+        EMAIL_CHANGE,
+        token,
+        current_app.config["EMAIL_CHANGE_HOURS"] * 3600,
+        _l("This link has expired. Please ask for the change again in My data."),
+    )
+    if payload.get("f") != tokens.fingerprint(account.id, account.email):
+        raise _used()
+    return account, payload.get("e")
+
+
+def apply_email_change(account, new_address):
+    """Make ``new_address`` the contact e-mail; tell the old one, with a 7-day undo link.
+
+    Requests already open keep their parties; new links go to the new address. Caller commits.
+    """
+    old = account.email
+    account.email = new_address
+    token = tokens.make_token(
+        EMAIL_UNDO,
+        {"a": account.id, "o": old, "f": tokens.fingerprint(account.id, new_address)},
+    )
+    audit.record("email_changed", "account", account.code, actor=account, old=old, new=new_address)
+    mailer.queue(
+        "email_changed",
+        _l("Your contact e-mail has been changed"),
+        old,
+        account=account,
+        new_address=new_address,
+        url=mailer.link("accounts.undo_email", token=token),
+        days=current_app.config["EMAIL_UNDO_DAYS"],
+    )
+
+
+def check_email_undo(token):
+    """(account, old address) of an undo link, or LinkRefused."""
+    account, payload = _load(
+        EMAIL_UNDO,
+        token,
+        current_app.config["EMAIL_UNDO_DAYS"] * 86400,
+        _l("This link has expired. Please contact us to change the address back."),
+    )
+    if payload.get("f") != tokens.fingerprint(account.id, account.email):
+        raise _used()
+    return account, payload.get("o")
+
+
+def undo_email_change(account, old_address):
+    """Restore the old contact e-mail and sign out every session (it may have been taken
+    over). Caller commits."""
+    new = account.email
+    account.email = old_address
+    ended = sessions.end_all(account)
+    audit.record(
+        "email_change_undone", "account", account.code, old=new, new=old_address, ended=ended
+    )
+
+
+def end_other_sessions(account, keep_key):
+    """ "Sign out everywhere else": every session but this one ends; caller commits."""
+    ended = sessions.end_all(account, except_key=keep_key)
+    audit.record("sessions_ended", "account", account.code, actor=account, ended=ended)
+    return ended
+
+
+def end_session(account, session_id):
+    """End one of ``account``'s sessions; False when it is not one of its live ones."""
+    if not sessions.end_one(account, session_id):
+        return False
+    audit.record("sessions_ended", "account", account.code, actor=account, ended=1)
+    return True

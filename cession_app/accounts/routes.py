@@ -13,6 +13,9 @@ from ..extensions import db, limiter, login_manager
 from ..security import no_store
 from . import bp, operations, sessions
 from .forms import (
+    ButtonForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -110,7 +113,162 @@ def my_data():
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("accounts.my_data"))
-    return render_template("accounts/my_data.html", form=form)
+    return _my_data_page(form=form)
+
+
+def _my_data_page(status=200, **forms):
+    """My data with its forms (those given keep what was entered and their errors)."""
+    forms.setdefault("form", PreferencesForm(obj=current_user, formdata=None))
+    forms.setdefault("password_form", ChangePasswordForm(current_user, formdata=None))
+    forms.setdefault("email_form", ChangeEmailForm(formdata=None))
+    rows = sessions.live_sessions(current_user)
+    page = render_template(
+        "accounts/my_data.html",
+        sessions=rows,
+        current_session=next((row for row in rows if sessions.is_current(row)), None),
+        device=sessions.device,
+        button=ButtonForm(formdata=None),
+        **forms,
+    )
+    return page, status
+
+
+def _current_password_refused(result):
+    """The message when the current password was wrong (or must wait); None when right."""
+    if result.account is not None:
+        return None
+    if result.wait:
+        return _wait_message(result.wait)
+    return _("The current password is not correct.")
+
+
+@bp.route("/my-data/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change the password: the current one first; every other session ends."""
+    form = ChangePasswordForm(current_user)
+    if form.validate_on_submit():
+        result = operations.check_current_password(current_user, form.current.data)
+        refused = _current_password_refused(result)
+        if refused is None:
+            operations.set_new_password(
+                current_user, form.password.data, how="changed", keep_session=sessions.current_key()
+            )
+            db.session.commit()
+            flash(
+                _("Your password has been changed. Other browsers have been signed out."), "success"
+            )
+            return redirect(url_for("accounts.my_data"))
+        form.current.errors.append(refused)
+    return _my_data_page(password_form=form)
+
+
+@bp.route("/my-data/email", methods=["POST"])
+@login_required
+def change_email():
+    """Ask to change the contact e-mail: a link goes to the new address first."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        result = operations.check_current_password(current_user, form.current.data)
+        refused = _current_password_refused(result)
+        if refused is None and form.email.data.lower() == current_user.email.lower():
+            form.email.errors.append(_("This is your contact e-mail already."))
+        elif refused is None:
+            operations.request_email_change(current_user, form.email.data)
+            db.session.commit()
+            flash(
+                _(
+                    "We have sent a confirmation link to %(address)s. Your contact e-mail"
+                    " changes when you open it.",
+                    address=form.email.data,
+                ),
+                "info",
+            )
+            return redirect(url_for("accounts.my_data"))
+        else:
+            form.current.errors.append(refused)
+    return _my_data_page(email_form=form)
+
+
+@bp.route("/my-data/email/confirm/<token>", methods=["GET", "POST"])
+@no_store
+def confirm_email(token):
+    """The link mailed to a new address: confirming makes it the contact e-mail."""
+    audit.set_channel("link")
+    try:
+        account, address = operations.check_email_change(token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        operations.apply_email_change(account, address)
+        db.session.commit()
+        flash(_("Your contact e-mail is now %(address)s.", address=address), "success")
+        return redirect(
+            url_for("accounts.my_data" if current_user.is_authenticated else "accounts.login")
+        )
+    return render_template(
+        "accounts/email_link.html", form=form, account=account, address=address, undo=False
+    )
+
+
+@bp.route("/my-data/email/undo/<token>", methods=["GET", "POST"])
+@no_store
+def undo_email(token):
+    """The link mailed to the old address: put it back, and sign out every session."""
+    audit.set_channel("link")
+    try:
+        account, address = operations.check_email_undo(token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        operations.undo_email_change(account, address)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        flash(
+            _(
+                "Your contact e-mail is %(address)s again, and every browser has been signed"
+                " out. If you did not ask for the change, set a new password now.",
+                address=address,
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.forgot_password"))
+    return render_template(
+        "accounts/email_link.html", form=form, account=account, address=address, undo=True
+    )
+
+
+@bp.route("/my-data/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id):
+    """Sign out one browser of this account."""
+    if ButtonForm().validate_on_submit() and operations.end_session(current_user, session_id):
+        db.session.commit()
+        flash(_("That browser has been signed out."), "success")
+    else:
+        flash(_("That session has ended already."), "info")
+    return redirect(url_for("accounts.my_data"))
+
+
+@bp.route("/my-data/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """Sign out every other browser of this account."""
+    if ButtonForm().validate_on_submit():
+        ended = operations.end_other_sessions(current_user, sessions.current_key())
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d other browser has been signed out.",
+                "%(num)d other browsers have been signed out.",
+                ended,
+            ),
+            "success",
+        )
+    return redirect(url_for("accounts.my_data"))
 
 
 @bp.route("/language", methods=["POST"])

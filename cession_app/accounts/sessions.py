@@ -129,3 +129,32 @@ def is_current(row):
     """Whether ``row`` is this request's session."""
     key = current_key()
     return key is not None and row.key_digest == digest(key)
+
+
+# Checked in order: Edge and Opera also say "Chrome", Chrome also says "Safari".
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device(user_agent):
+    """(browser, system) named from a User-Agent header; None for what is not recognised."""
+    user_agent = user_agent or ""
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), None)
+    return browser, system
