@@ -41,6 +41,8 @@ SETTINGS = {
     "INVITATION_DAYS": (7, int),
     "EMAIL_CHANGE_HOURS": (24, int),
     "EMAIL_UNDO_DAYS": (7, int),
+    "SSO_SECRET": ("", str),
+    "SSO_MAX_AGE": (60, int),
     "LOGIN_FAILURES_ALLOWED": (5, int),
     "LOGIN_WAIT_SECONDS": (60, int),
     "LOGIN_WAIT_MAX_SECONDS": (900, int),

@@ -297,6 +297,7 @@ PAGES = {
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
     "accounts.forgot_password": Page(anonymous=True),
+    "accounts.sso": Page(anonymous=True, status=404),  # off: SSO_SECRET is not set
     "accounts.reset_password": [
         Page(values=lambda w: _password_link(w, accounts.RESET), anonymous=True),
         Page(values=lambda w: {"token": "x"}, anonymous=True, status=400),

@@ -42,10 +42,10 @@ def authenticate(login_name, password):
     return LoginResult(wait=throttle.record_failure(login_name))
 
 
-def log_in(account):
+def log_in(account, method="password"):
     """Start a session for ``account`` in this request (caller has called login_user)."""
     sessions.start(account)
-    audit.record("login", "account", account.code, actor=account)
+    audit.record("login", "account", account.code, actor=account, method=method)
 
 
 # ---------------------------------------------------------------- set-password links

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +12,7 @@ from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..security import no_store
 from . import bp, operations, sessions
+from . import sso as sso_links
 from .forms import (
     ButtonForm,
     ChangeEmailForm,
@@ -31,8 +32,11 @@ def load_user(user_id):
 
 
 def _safe_next(target):
-    """Only same-site relative paths, so ``next`` cannot send users elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site relative paths, so ``next`` cannot send users elsewhere.
+
+    Browsers read a backslash as a slash: ``/\\evil.example`` would leave the site.
+    """
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         if not urlsplit(target).netloc:
             return target
     return url_for("services.index")
@@ -82,6 +86,35 @@ def _wait_message(seconds):
         "Too many failed log-ins with this login name. Please try again in %(num)d seconds.",
         seconds,
     )
+
+
+@bp.route("/sso")
+@no_store
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def sso():
+    """Sign in with a link signed by the reseller's billing panel (see ``sso.py``)."""
+    if not sso_links.enabled():
+        abort(404)
+    audit.set_channel("link")
+    try:
+        account = sso_links.check(request.args)
+    except sso_links.SsoRefused as exc:
+        db.session.rollback()
+        current_app.logger.info("sign-in link refused: %s", exc.reason)
+        return render_error(
+            403,
+            _(
+                "This sign-in link is not valid or has expired. Please open the customer"
+                " panel again from your billing panel, or log in with your password."
+            ),
+        )
+    if current_user.is_authenticated:
+        sessions.end_current()
+        logout_user()
+    login_user(account)
+    operations.log_in(account, method="sso")
+    db.session.commit()
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])

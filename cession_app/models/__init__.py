@@ -5,7 +5,7 @@ from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
-from .sessions import AccountSession, LoginThrottle
+from .sessions import AccountSession, LoginThrottle, SsoNonce
 from .transfers import TransferItem, TransferParty, TransferRequest
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "OutboxMessage",
     "PaymentRequest",
     "Service",
+    "SsoNonce",
     "TaxDocumentRequest",
     "TransferItem",
     "TransferParty",

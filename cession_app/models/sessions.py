@@ -41,3 +41,12 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SsoNonce(db.Model):
+    """A nonce of a sign-in link from the reseller's panel, kept so that it works once."""
+
+    __tablename__ = "sso_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
