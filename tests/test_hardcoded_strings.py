@@ -298,6 +298,8 @@ PAGES = {
     "accounts.my_data": Page(),
     "accounts.forgot_password": Page(anonymous=True),
     "accounts.sso": Page(anonymous=True, status=404),  # off: SSO_SECRET is not set
+    "accounts.oidc_start": Page(anonymous=True, status=404),  # off: OIDC_ISSUER is not set
+    "accounts.oidc_callback": Page(anonymous=True, status=404),
     "accounts.reset_password": [
         Page(values=lambda w: _password_link(w, accounts.RESET), anonymous=True),
         Page(values=lambda w: {"token": "x"}, anonymous=True, status=400),

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import audit, i18n
+from .. import audit, i18n, mailer
 from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..security import no_store
-from . import bp, operations, sessions
+from . import bp, oidc, operations, sessions
 from . import sso as sso_links
 from .forms import (
     ButtonForm,
@@ -70,7 +70,14 @@ def login():
             status = 429
         else:
             flash(_("The login name or password is not correct."), "error")
-    return render_template("accounts/login.html", form=form), status
+    provider = (
+        _("Sign in with %(name)s", name=current_app.config["OIDC_NAME"])
+        if current_app.config["OIDC_NAME"]
+        else _("Sign in with your reseller account")
+    )
+    return render_template(
+        "accounts/login.html", form=form, oidc_label=provider if oidc.client() else None
+    ), status
 
 
 def _wait_message(seconds):
@@ -115,6 +122,47 @@ def sso():
     operations.log_in(account, method="sso")
     db.session.commit()
     return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/login/oidc")
+def oidc_start():
+    """Sign in with the reseller's OpenID Connect provider: off to its log-in page."""
+    provider = oidc.client()
+    if provider is None:
+        abort(404)
+    return provider.authorize_redirect(mailer.link("accounts.oidc_callback"))
+
+
+@bp.route("/login/oidc/callback")
+@no_store
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def oidc_callback():
+    """Back from the provider: check its answer, sign in the account its claim names."""
+    provider = oidc.client()
+    if provider is None:
+        abort(404)
+    try:
+        token = provider.authorize_access_token()
+        claims = token.get("userinfo") or {}
+    except Exception:  # noqa: BLE001 any failure of the provider or its answer: refuse
+        current_app.logger.info("OpenID Connect sign-in refused", exc_info=True)
+        claims = None
+    account = oidc.account_for(claims) if claims is not None else None
+    if account is None:
+        return render_error(
+            403,
+            _(
+                "We could not sign you in with that account: it is not linked to a customer"
+                " account here. Please log in with your login name and password."
+            ),
+        )
+    if current_user.is_authenticated:
+        sessions.end_current()
+        logout_user()
+    login_user(account)
+    operations.log_in(account, method="oidc")
+    db.session.commit()
+    return redirect(url_for("services.index"))
 
 
 @bp.route("/logout", methods=["POST"])
