@@ -50,6 +50,8 @@ SETTINGS = {
     "OIDC_CLAIM": ("customer_code", str),
     "OIDC_MATCH_FIELD": ("code", str),
     "OIDC_NAME": ("", str),
+    "TWO_FACTOR_REQUIRED_FOR_STAFF": (True, bool),
+    "TWO_FACTOR_ISSUER": ("cession", str),
     "LOGIN_FAILURES_ALLOWED": (5, int),
     "LOGIN_WAIT_SECONDS": (60, int),
     "LOGIN_WAIT_MAX_SECONDS": (900, int),

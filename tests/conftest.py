@@ -170,6 +170,8 @@ def base_config(tmp_path, backend, smtp_port):
         "PASSWORD_HASH_TIME_COST": 1,
         "PASSWORD_HASH_MEMORY_KIB": 64,
         "PASSWORD_HASH_PARALLELISM": 1,
+        # On by default; tests/security/test_two_factor.py turns it on where it is tested.
+        "TWO_FACTOR_REQUIRED_FOR_STAFF": False,
     }
 
 

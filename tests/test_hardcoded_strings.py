@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import template_rendered, url_for
 from flask_babel import force_locale
@@ -297,6 +298,8 @@ PAGES = {
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
     "accounts.forgot_password": Page(anonymous=True),
+    "accounts.login_code": Page(anonymous=True, status=302),  # no password given: log-in page
+    "accounts.two_factor_setup": Page(),
     "accounts.sso": Page(anonymous=True, status=404),  # off: SSO_SECRET is not set
     "accounts.oidc_start": Page(anonymous=True, status=404),  # off: OIDC_ISSUER is not set
     "accounts.oidc_callback": Page(anonymous=True, status=404),
@@ -454,6 +457,20 @@ def _tomorrow():
     return (billing.today() + timedelta(days=1)).isoformat()
 
 
+def _two_factor_on(client):
+    """Novak turns two-factor on: the page with the recovery codes."""
+    client.get("/my-data/two-factor")
+    with client.session_transaction() as sess:
+        secret = sess["2fa_setup"]
+    return client.post("/my-data/two-factor", data={"code": pyotp.TOTP(secret).now()})
+
+
+def _two_factor_log_in(client):
+    """Novak (with two-factor on) logs in: the page asking for the code, then a wrong one."""
+    client.post("/login", data={"login": "novak", "password": factories.PASSWORD})
+    return client.post("/login/code", data={"code": "000000"})
+
+
 # Pages shown after a POST or an error: (name, who, request, expected status); who is True
 # (anonymous), False (novak) or the login name of another account of the world.
 FLOWS = [
@@ -571,6 +588,8 @@ FLOWS = [
     ),
     ("mark paid refused: not a date", "dvorak", _mark_paid("unpaid", paid_on="soon"), 200),
     ("tax document done", "dvorak", _tax_document_done, 200),
+    ("two-factor turned on: recovery codes", False, lambda c, w: _two_factor_on(c), 200),
+    ("two-factor code asked", True, lambda c, w: _two_factor_log_in(c), 200),
     ("logged out", False, _post("/logout"), 200),
 ]
 

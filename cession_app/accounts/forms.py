@@ -124,3 +124,49 @@ class ButtonForm(FlaskForm):
     """A button that changes something (CSRF only): confirm, undo, sign out."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class SecondFactorForm(FlaskForm):
+    """Log-in, second step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+    submit = SubmitField(_l("Log in"))
+
+
+class TwoFactorSetupForm(FlaskForm):
+    """Enrolment: the first code the app shows, to prove it has the secret."""
+
+    code = StringField(
+        _l("Code from your authenticator app"), validators=[DataRequired(), Length(max=20)]
+    )
+    submit = SubmitField(_l("Turn on two-factor authentication"))
+
+
+class TwoFactorOffForm(FlaskForm):
+    """Turn two-factor off: the current password and a code."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+    submit = SubmitField(_l("Turn off two-factor authentication"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="tfoff", **kwargs)
+
+
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes: a code first."""
+
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+    submit = SubmitField(_l("Make new recovery codes"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="tfnew", **kwargs)

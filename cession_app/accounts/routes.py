@@ -1,8 +1,18 @@
 """Views: log in/out, my data, language switcher."""
 
+import time
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,8 +20,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import audit, i18n, mailer
 from ..errors import render_error
 from ..extensions import db, limiter, login_manager
+from ..models import Account
 from ..security import no_store
-from . import bp, oidc, operations, sessions
+from . import bp, oidc, operations, sessions, throttle, two_factor
 from . import sso as sso_links
 from .forms import (
     ButtonForm,
@@ -22,6 +33,10 @@ from .forms import (
     LoginForm,
     NewPasswordForm,
     PreferencesForm,
+    RecoveryCodesForm,
+    SecondFactorForm,
+    TwoFactorOffForm,
+    TwoFactorSetupForm,
 )
 
 
@@ -60,6 +75,11 @@ def login():
     status = 200
     if form.validate_on_submit():
         result = operations.authenticate(form.login.data, form.password.data)
+        if result.account is not None and two_factor.is_enabled(result.account):
+            db.session.commit()  # a rehashed password
+            session[PENDING] = {"a": result.account.id, "t": int(time.time())}
+            session[PENDING_NEXT] = request.args.get("next")
+            return redirect(url_for("accounts.login_code"))
         if result.account is not None:
             login_user(result.account)
             operations.log_in(result.account)
@@ -78,6 +98,50 @@ def login():
     return render_template(
         "accounts/login.html", form=form, oidc_label=provider if oidc.client() else None
     ), status
+
+
+PENDING = "2fa_pending"
+PENDING_NEXT = "2fa_next"
+# Seconds between the password and the code.
+PENDING_MAX_AGE = 300
+
+
+def _pending_account():
+    """The account whose password was right, waiting for its second factor, or None."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("t", 0) > PENDING_MAX_AGE:
+        return None
+    return db.session.get(Account, pending.get("a"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_code():
+    """Log-in, second step: the code from the authenticator app (or a recovery code)."""
+    account = _pending_account()
+    if account is None:
+        session.pop(PENDING, None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("accounts.login"))
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        wait = throttle.seconds_to_wait(account.login)
+        used = None if wait else two_factor.verify(account, form.code.data)
+        if used:
+            session.pop(PENDING, None)
+            login_user(account)
+            operations.log_in(account, method=f"password+{used}")
+            db.session.commit()
+            return redirect(_safe_next(session.pop(PENDING_NEXT, None)))
+        db.session.rollback()
+        wait = wait or throttle.record_failure(account.login)
+        if wait:
+            form.code.errors.append(_wait_message(wait))
+            status = 429
+        else:
+            form.code.errors.append(_("This code is not correct, or it has been used already."))
+    return render_template("accounts/login_code.html", form=form), status
 
 
 def _wait_message(seconds):
@@ -202,12 +266,17 @@ def _my_data_page(status=200, **forms):
     forms.setdefault("form", PreferencesForm(obj=current_user, formdata=None))
     forms.setdefault("password_form", ChangePasswordForm(current_user, formdata=None))
     forms.setdefault("email_form", ChangeEmailForm(formdata=None))
+    forms.setdefault("two_factor_off_form", TwoFactorOffForm(formdata=None))
+    forms.setdefault("recovery_form", RecoveryCodesForm(formdata=None))
     rows = sessions.live_sessions(current_user)
     page = render_template(
         "accounts/my_data.html",
         sessions=rows,
         current_session=next((row for row in rows if sessions.is_current(row)), None),
         device=sessions.device,
+        two_factor_on=two_factor.is_enabled(current_user),
+        two_factor_required=two_factor.required(current_user),
+        recovery_left=two_factor.recovery_codes_left(current_user),
         button=ButtonForm(formdata=None),
         **forms,
     )
@@ -421,3 +490,91 @@ def _set_password(purpose, token):
     return render_template(
         "accounts/set_password.html", form=form, account=account, purpose=purpose
     )
+
+
+# ---------------------------------------------------------------- two-factor in My data
+SETUP_SECRET = "2fa_setup"
+
+
+@bp.before_app_request
+def _staff_need_two_factor():
+    """Staff accounts without two-factor go to enrolment before any staff page."""
+    endpoint = request.endpoint or ""
+    staff_page = request.blueprint == "staff" or endpoint.rpartition(".")[2].startswith("staff")
+    if not staff_page or not current_user.is_authenticated:
+        return None
+    if two_factor.required(current_user) and not two_factor.is_enabled(current_user):
+        flash(_("Staff pages need two-factor authentication. Please turn it on first."), "info")
+        return redirect(url_for("accounts.two_factor_setup"))
+    return None
+
+
+@bp.route("/my-data/two-factor", methods=["GET", "POST"])
+@login_required
+@no_store
+def two_factor_setup():
+    """Turn two-factor on: scan the QR code, type the first code; recovery codes once."""
+    if two_factor.is_enabled(current_user):
+        return redirect(url_for("accounts.my_data", _anchor="two-factor"))
+    secret = session.get(SETUP_SECRET)
+    if not isinstance(secret, str) or request.method == "GET":
+        secret = session[SETUP_SECRET] = two_factor.new_secret()
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        codes = two_factor.enable(current_user, secret, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            session.pop(SETUP_SECRET, None)
+            return render_template("accounts/recovery_codes.html", codes=codes, first=True)
+        form.code.errors.append(
+            _("This code is not correct. Please type the code your app shows now.")
+        )
+    uri = two_factor.provisioning_uri(current_user, secret)
+    return render_template(
+        "accounts/two_factor_setup.html", form=form, secret=secret, qr=two_factor.qr_code(uri)
+    )
+
+
+def _second_factor_refused(form, with_password):
+    """Check the code (and the current password) of a two-factor change; the error or None."""
+    if with_password:
+        result = operations.check_current_password(current_user, form.current.data)
+        refused = _current_password_refused(result)
+        if refused is not None:
+            form.current.errors.append(refused)
+            return refused
+    if not two_factor.verify(current_user, form.code.data):
+        form.code.errors.append(_("This code is not correct, or it has been used already."))
+        return True
+    return None
+
+
+@bp.route("/my-data/two-factor/off", methods=["POST"])
+@login_required
+def two_factor_off():
+    """Turn two-factor off (not for staff while it is required)."""
+    form = TwoFactorOffForm()
+    if two_factor.required(current_user):
+        flash(_("Staff accounts must keep two-factor authentication."), "error")
+        return redirect(url_for("accounts.my_data"))
+    if form.validate_on_submit() and _second_factor_refused(form, True) is None:
+        two_factor.disable(current_user)
+        db.session.commit()
+        flash(_("Two-factor authentication is off."), "success")
+        return redirect(url_for("accounts.my_data"))
+    db.session.commit()  # a used code stays used
+    return _my_data_page(two_factor_off_form=form)
+
+
+@bp.route("/my-data/two-factor/recovery-codes", methods=["POST"])
+@login_required
+@no_store
+def new_recovery_codes():
+    """Replace the recovery codes; the new ones are shown once."""
+    form = RecoveryCodesForm()
+    if form.validate_on_submit() and _second_factor_refused(form, False) is None:
+        codes = two_factor.new_recovery_codes(current_user)
+        db.session.commit()
+        return render_template("accounts/recovery_codes.html", codes=codes, first=False)
+    db.session.commit()
+    return _my_data_page(recovery_form=form)

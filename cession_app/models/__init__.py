@@ -7,6 +7,7 @@ from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
 from .sessions import AccountSession, LoginThrottle, SsoNonce
 from .transfers import TransferItem, TransferParty, TransferRequest
+from .two_factor import RecoveryCode, TwoFactor
 
 __all__ = [
     "Account",
@@ -15,10 +16,12 @@ __all__ = [
     "LoginThrottle",
     "OutboxMessage",
     "PaymentRequest",
+    "RecoveryCode",
     "Service",
     "SsoNonce",
     "TaxDocumentRequest",
     "TransferItem",
     "TransferParty",
     "TransferRequest",
+    "TwoFactor",
 ]
