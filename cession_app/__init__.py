@@ -108,6 +108,9 @@ def _register_extensions(app):
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    from .accounts import oidc
+
+    oidc.init_app(app)
 
 
 def _register_blueprints(app):

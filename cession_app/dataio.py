@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from . import addresses
+from .accounts import sessions
 from .extensions import db
 from .models import Account, PaymentRequest, Service
 from .models.accounts import new_customer_code
@@ -455,6 +456,8 @@ def _upsert_accounts(rows, targets, existing):
         changed = _update(acc, _account_values(rec))
         if rec["password"] is not None and not acc.check_password(rec["password"]):
             acc.set_password(rec["password"])
+            if not is_new:  # a new password ends the sessions signed in with the old one
+                sessions.end_all(acc)
             changed = True
         _count(counts, is_new, changed)
     db.session.flush()

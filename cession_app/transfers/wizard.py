@@ -286,28 +286,36 @@ def find_counterparty(code, login, number):
 
 
 def party_problems(initiator, direction, domain, other):
-    """Reasons why step 1 cannot go on; never reveals another account's cases."""
+    """Reasons why step 1 cannot go on; never reveals another account's cases.
+
+    The pull wizard gives one message for an unknown customer and for one with no services
+    of the case, so that it cannot be used to find out which customer codes exist.
+    """
     too_many = operations.creation_limit_reason(initiator)
     if too_many is not None:
         return [too_many]
     problems = rules.counterparty_reasons(initiator, other)
+    if direction == "pull":
+        if problems or not operations.case_services(domain, other.id):
+            return [rules.Reason("no_case", _pull_not_found())]
+        return []
     if problems:
         return problems
-    owner_id = initiator.id if direction == "push" else other.id
-    if operations.case_services(domain, owner_id):
+    if operations.case_services(domain, initiator.id):
         return []
-    if direction == "push":
-        text = _l(
-            "You own no services of the business case %(domain)s. Only the owner of a service"
-            " can transfer it to another customer; please check the domain in My services.",
-            domain=domain,
-        )
-    else:
-        text = _l(
-            "No services of this business case can be transferred between these accounts."
-            " Please check the domain and the other customer's details."
-        )
+    text = _l(
+        "You own no services of the business case %(domain)s. Only the owner of a service"
+        " can transfer it to another customer; please check the domain in My services.",
+        domain=domain,
+    )
     return [rules.Reason("no_case", text)]
+
+
+def _pull_not_found():
+    return _l(
+        "No services of this business case can be transferred between these accounts."
+        " Please check the domain and the other customer's details."
+    )
 
 
 @dataclass
