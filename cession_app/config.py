@@ -37,6 +37,7 @@ SETTINGS = {
     "TRUSTED_PROXIES": (0, int),
     "MAX_CONTENT_LENGTH": (1024 * 1024, int),
     "MAX_FORM_PARTS": (1000, int),
+    "API_RATE_LIMIT": ("600 per minute", str),
 }
 
 

@@ -136,7 +136,8 @@ def _js_string(literal):
 class _VisibleText(HTMLParser):
     """Collects what a reader sees: text nodes, and titles, labels and button values."""
 
-    SKIP = {"script", "style"}
+    # <code>: identifiers and machine text (paths, field names, SMTP answers), never translated.
+    SKIP = {"script", "style", "code"}
     ATTRIBUTES = {"title", "alt", "placeholder", "aria-label"}
     BUTTONS = {"submit", "button", "reset"}
 

@@ -280,6 +280,15 @@ def _link(request, account):
 
 PAGES = {
     "static": Page(skip="files, not pages"),
+    # The API: JSON for programs, in the language of Accept-Language (tests/api).
+    **{
+        f"api.{name}": Page(skip="JSON: tests/api")
+        for name in (
+            "get_account get_payment_request get_service get_transfer list_accounts list_events"
+            " list_payment_requests list_services list_transfers openapi_json"
+        ).split()
+    },
+    "api.reference": Page(anonymous=True),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),

@@ -1,6 +1,7 @@
 """All models, importable from one place (and seen by Alembic)."""
 
 from .accounts import Account
+from .api import ApiKey, IdempotentAnswer
 from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
@@ -9,7 +10,9 @@ from .transfers import TransferItem, TransferParty, TransferRequest
 
 __all__ = [
     "Account",
+    "ApiKey",
     "AuditEvent",
+    "IdempotentAnswer",
     "OutboxMessage",
     "PaymentRequest",
     "Service",

@@ -119,6 +119,7 @@ def ident(max_len):
             )
         return value
 
+    check.schema = {"type": "string", "maxLength": max_len, "pattern": "^[A-Za-z0-9._@+-]+$"}
     return check
 
 
@@ -134,6 +135,7 @@ def text(max_len, *, blank=False):
             raise Invalid("empty", _("must not be empty"))
         return value
 
+    check.schema = {"type": "string", "maxLength": max_len, "minLength": 0 if blank else 1}
     return check
 
 
@@ -191,6 +193,7 @@ def choice(options):
             )
         return value
 
+    check.schema = {"type": "string", "enum": list(options)}
     return check
 
 
@@ -292,6 +295,40 @@ def billing(value):
     return result
 
 
+SCHEMAS = {
+    domain: {"type": "string", "maxLength": 253, "example": "novak.cz"},
+    currency: {"type": "string", "pattern": "^[A-Z]{3}$", "example": "CZK"},
+    email: {"type": "string", "format": "email", "maxLength": addresses.MAX_LENGTH},
+    timezone: {"type": "string", "example": "Europe/Prague"},
+    iso_date: {"type": "string", "format": "date"},
+    optional_date: {"type": "string", "format": "date", "nullable": True},
+    boolean: {"type": "boolean"},
+    amount: {"type": "string", "pattern": "^[0-9]{1,10}([.][0-9]{1,2})?$", "example": "199.00"},
+    password: {"type": "string", "minLength": MIN_PASSWORD, "maxLength": 200, "writeOnly": True},
+    billing: {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"name": {"type": "string"}, "address": {"type": "string"}},
+    },
+}
+SCHEMAS[billing]["properties"]["vat_id"] = {"type": "string"}
+
+
+def json_schema(kind):
+    """The JSON Schema (OpenAPI 3.0) of a record of ``kind``, from the checks above."""
+    properties, required = {}, []
+    for key, (check_value, default) in FIELDS[kind].items():
+        properties[key] = dict(getattr(check_value, "schema", None) or SCHEMAS[check_value])
+        if default is ...:
+            required.append(key)
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": required,
+    }
+
+
 # Per kind: field -> (check, default); a default of ... means the field is required.
 FIELDS = {
     "accounts": {
@@ -329,7 +366,7 @@ FIELDS = {
 
 
 # ---------------------------------------------------------------- records
-def _field_problem(key, bad):
+def field_problem(key, bad):
     name = f"{key}.{bad.part}" if bad.part else key
     message = _('field "%(field)s" %(problem)s', field=name, problem=bad.message)
     return Problem(name, bad.code, message)
@@ -375,7 +412,7 @@ def check(kind, raw, *, partial=False):
         try:
             record[key] = check_value(raw[key])
         except Invalid as bad:
-            problems.append(_field_problem(key, bad))
+            problems.append(field_problem(key, bad))
     if not problems:
         problems = _record_rules(kind, record)
     return (None if problems else record), problems
