@@ -15,6 +15,9 @@ def init_app(app):
     for command in (worker_command, import_data_command, export_data_command, seed_demo_command):
         app.cli.add_command(command)
     app.cli.add_command(api_key_group)
+    from .webhooks.commands import webhook_group
+
+    app.cli.add_command(webhook_group)
 
 
 @click.command("worker")

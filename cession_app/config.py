@@ -38,6 +38,11 @@ SETTINGS = {
     "MAX_CONTENT_LENGTH": (1024 * 1024, int),
     "MAX_FORM_PARTS": (1000, int),
     "API_RATE_LIMIT": ("600 per minute", str),
+    "WEBHOOK_TIMEOUT": (10.0, float),
+    "WEBHOOK_RETRY_BASE": (30, int),
+    "WEBHOOK_RETRY_MAX": (6 * 3600, int),
+    "WEBHOOK_GIVE_UP_HOURS": (72, int),
+    "WEBHOOK_CLAIM_TIMEOUT": (300, int),
 }
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 from . import audit, mailer
 from .extensions import db
 from .transfers import operations
+from .webhooks import operations as webhooks
 
 log = logging.getLogger("cession.worker")
 
@@ -25,6 +26,7 @@ def run_once(now=None):
         "reminded": operations.remind_due(now),
     }
     counts["mails"] = mailer.deliver_pending()
+    counts["webhooks"] = webhooks.deliver_due()
     return counts
 
 

@@ -292,11 +292,7 @@ def _visible_transfers():
 
 
 def _transfer_json(req):
-    ids = [req.initiator_id, req.from_account_id, req.to_account_id]
-    ids += [p.account_id for p in req.parties]
-    for item in req.items:
-        ids += [item.old_owner_id, item.old_payer_id, item.new_owner_id, item.new_payer_id]
-    return serialize.transfer(req, _codes(*ids))
+    return serialize.transfer_with_codes(req)
 
 
 @bp.get("/transfers")

@@ -98,6 +98,21 @@ def transfer(req, codes):
     }
 
 
+def transfer_with_codes(req):
+    """A transfer request, looking up the customer codes of every account in it."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import Account
+
+    ids = {req.initiator_id, req.from_account_id, req.to_account_id}
+    ids |= {p.account_id for p in req.parties}
+    for item in req.items:
+        ids |= {item.old_owner_id, item.old_payer_id, item.new_owner_id, item.new_payer_id}
+    rows = db.session.execute(select(Account.id, Account.code).where(Account.id.in_(ids)))
+    return transfer(req, dict(rows.all()))
+
+
 def event(ev, codes):
     """An audit event as the events feed shows it."""
     return {

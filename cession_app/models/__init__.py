@@ -7,6 +7,7 @@ from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
 from .transfers import TransferItem, TransferParty, TransferRequest
+from .webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -20,4 +21,6 @@ __all__ = [
     "TransferItem",
     "TransferParty",
     "TransferRequest",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
