@@ -123,6 +123,9 @@ def _register_blueprints(app):
     app.register_blueprint(transfers_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(api_bp)
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     csrf.exempt(api_bp)  # API keys, not cookies: no CSRF (sessions never authenticate it)
     if app.config["DEV_MAILBOX"]:  # only `make run` turns it on (see security.check_config)
         app.register_blueprint(dev_bp)

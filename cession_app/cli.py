@@ -12,6 +12,8 @@ def init_app(app):
     """Register the commands."""
     from .api.commands import api_key_group
 
+    app.cli.add_command(doctor_command)
+
     for command in (worker_command, import_data_command, export_data_command, seed_demo_command):
         app.cli.add_command(command)
     app.cli.add_command(api_key_group)
@@ -120,3 +122,23 @@ def seed_demo_command(if_empty):
         return
     summary = _import_or_fail(demo.document(), "demo data")
     click.echo(f"Demo data: {dataio.summary_line(summary)}")
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command():
+    """Check a production setup and say what to fix; exit status 1 when anything fails."""
+    from flask import current_app
+
+    from . import health
+
+    failed = 0
+    for name, problem in health.doctor_checks(current_app.config):
+        if problem:
+            failed += 1
+            click.echo(f"FAIL  {name}: {problem}")
+        else:
+            click.echo(f"ok    {name}")
+    if failed:
+        raise click.ClickException(f"{failed} check(s) failed: fix them and run doctor again.")
+    click.echo("All checks passed.")

@@ -5,7 +5,7 @@ import time
 
 from flask import current_app
 
-from . import audit, mailer
+from . import audit, health, mailer
 from .extensions import db
 from .transfers import operations
 from .webhooks import operations as webhooks
@@ -20,6 +20,7 @@ def run_once(now=None):
     mails written in this pass leave in it too.
     """
     audit.set_channel("worker")
+    health.beat()
     counts = {
         "executed": operations.execute_due(limit=current_app.config.get("WORKER_BATCH", 20)),
         "expired": operations.expire_due(now),

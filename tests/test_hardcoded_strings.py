@@ -289,6 +289,7 @@ PAGES = {
         ).split()
     },
     "api.reference": Page(anonymous=True),
+    "health.healthz": Page(skip="JSON for monitoring: tests/test_health.py", status=503),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),

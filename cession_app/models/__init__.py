@@ -4,6 +4,7 @@ from .accounts import Account
 from .api import ApiKey, IdempotentAnswer
 from .audit import AuditEvent
 from .billing import TaxDocumentRequest
+from .heartbeat import WorkerHeartbeat
 from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
 from .transfers import TransferItem, TransferParty, TransferRequest
@@ -23,4 +24,5 @@ __all__ = [
     "TransferRequest",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]
