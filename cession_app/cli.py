@@ -32,14 +32,20 @@ def worker_command(once):
     worker.run(once=once)
 
 
-def _import_or_fail(data, source):
-    """Import ``data`` in one transaction and commit; on any problem roll back and exit 1."""
+def _import_or_fail(data, source, *, force=False, dry_run=False, changes=None):
+    """Import ``data`` in one transaction and commit; on any problem roll back and exit 1.
+
+    ``dry_run``: check and count everything, then roll back (nothing changes).
+    """
     from . import audit, dataio
     from .extensions import db
 
     audit.set_channel("cli")
     try:
-        summary = dataio.import_data(data)
+        summary = dataio.import_data(data, force=force, changes=changes)
+        if dry_run:
+            db.session.rollback()
+            return summary
         _audit_import(source, summary)
         db.session.commit()
     except dataio.DataError as exc:
@@ -76,8 +82,14 @@ def _problems_message(source, problems):
 
 @click.command("import-data")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--dry-run", is_flag=True, help="Check and print what would change; change nothing.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Change owners and payers of services in open transfer requests (those requests fail).",
+)
 @with_appcontext
-def import_data_command(file):
+def import_data_command(file, dry_run, force):
     """Create or update accounts, services and payment requests from a JSON FILE (- for stdin).
 
     The whole file is one transaction: with any problem nothing is imported.
@@ -88,8 +100,14 @@ def import_data_command(file):
         data = dataio.load(file)
     except dataio.DataError as exc:
         raise click.ClickException(_problems_message(file.name, exc.problems)) from None
-    summary = _import_or_fail(data, file.name)
-    click.echo(f"Imported {file.name}: {dataio.summary_line(summary)}")
+    changes = []
+    summary = _import_or_fail(data, file.name, force=force, dry_run=dry_run, changes=changes)
+    if dry_run:
+        click.echo(f"Dry run of {file.name}, nothing changed: {dataio.summary_line(summary)}")
+    else:
+        click.echo(f"Imported {file.name}: {dataio.summary_line(summary)}")
+    for line in changes:
+        click.echo(f"  {line}")
 
 
 @click.command("export-data")

@@ -284,11 +284,44 @@ def _upsert_requests(rows, existing):
     return counts
 
 
-def import_data(data):
+def _role_changes(rows, existing):
+    """[(label, service, field, old code, new code)] for owners and payers the file changes."""
+    codes = {a.id: code for code, a in existing.by_code.items()}
+    found = []
+    for label, rec in rows:
+        svc = existing.services.get(rec["id"])
+        if svc is None:
+            continue
+        for key, current in (("owner", svc.owner_id), ("payer", svc.payer_id)):
+            if codes.get(current) != rec[key]:
+                found.append((label, svc, key, codes.get(current), rec[key]))
+    return found
+
+
+def _check_open_requests(changes, force, problems):
+    """Owner or payer changes of services in an open request: refused unless ``force``."""
+    from .transfers.operations import locked_service_ids
+
+    locked = locked_service_ids({svc.id for _, svc, *_rest in changes})
+    if not force:
+        for label, svc, key, _old, _new in changes:
+            if svc.id in locked:
+                problems.add(
+                    label,
+                    f'field "{key}": service {svc.external_id} is in an open transfer request;'
+                    " import with --force (API: ?force=true) to change it anyway, and that"
+                    " request fails",
+                )
+    return locked
+
+
+def import_data(data, *, force=False, changes=None):
     """Validate ``data`` and upsert it into the session (the caller commits).
 
-    Raises DataError, having changed nothing, when any record has a problem.
-    Returns {section: Counts}.
+    Raises DataError, having changed nothing, when any record has a problem. An owner or
+    payer change of a service in an open transfer request is a problem unless ``force``,
+    which fails that request. ``changes``, a list, receives a line per owner or payer
+    change. Returns {section: Counts}.
     """
     document = check_document(data)
     existing = _Existing()
@@ -297,13 +330,24 @@ def import_data(data):
     _check_references(document, existing, problems)
     _unique_in_file(document["services"], "id", problems)
     _unique_in_file(document["payment_requests"], "id", problems)
+    roles = [] if problems else _role_changes(document["services"], existing)
+    locked = _check_open_requests(roles, force, problems) if roles else set()
     if problems:
         raise DataError(problems)
-    return {
+    if changes is not None:
+        changes += [f"{svc.external_id}: {key} {old} -> {new}" for _l, svc, key, old, new in roles]
+    summary = {
         "accounts": _upsert_accounts(document["accounts"], targets, existing),
         "services": _upsert_services(document["services"], existing),
         "payment_requests": _upsert_requests(document["payment_requests"], existing),
     }
+    if locked:
+        from .transfers.operations import fail_for_outside_change
+
+        failed = fail_for_outside_change(locked)
+        if changes is not None:
+            changes += [f"transfer request {i} failed (owner or payer changed)" for i in failed]
+    return summary
 
 
 def summary_line(summary):

@@ -109,7 +109,7 @@ def _sync(kind, key, value, object_type):
     if problems:
         raise record_problem(problems)
     try:
-        summary = dataio.import_data({kind: [body]})
+        summary = dataio.import_data({kind: [body]}, force=_force_arg())
     except dataio.DataError as exc:
         db.session.rollback()
         raise ApiProblem(
@@ -127,6 +127,11 @@ def _sync(kind, key, value, object_type):
         audit.record(f"{object_type}_synced", object_type, value, change=action)
     db.session.commit()
     return 201 if counts.created else 200
+
+
+def _force_arg():
+    """``?force=true``: change owner or payer even in an open request (which then fails)."""
+    return choice_arg("force", ("true", "false")) == "true"
 
 
 @bp.put("/accounts/<code>")
@@ -194,7 +199,9 @@ def get_service(external_id):
 
 @bp.put("/services/<external_id>")
 @require("sync")
-@describe(_l("Create or update a service"), body="ServiceRecord", response="Service")
+@describe(
+    _l("Create or update a service"), params=("force",), body="ServiceRecord", response="Service"
+)
 def put_service(external_id):
     """Create or update a service by its id (import-data's checks)."""
     status = _sync("services", "id", external_id, "service")

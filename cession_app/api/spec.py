@@ -35,6 +35,13 @@ PARAMETERS = {
     "created_from": ("string", _l("Created on or after this date (YYYY-MM-DD, UTC).")),
     "created_to": ("string", _l("Created on or before this date (YYYY-MM-DD, UTC).")),
     "type": ("string", _l("Only events of this type, such as transfer_executed.")),
+    "force": (
+        "string",
+        _l(
+            "true: change the owner or payer even while the service is in an open transfer"
+            " request; that request then fails."
+        ),
+    ),
 }
 IDEMPOTENCY = _l("A repeat with the same key gets the first answer again.")
 
