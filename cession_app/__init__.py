@@ -115,6 +115,7 @@ def _register_extensions(app):
 
 def _register_blueprints(app):
     from .accounts import bp as accounts_bp
+    from .api import bp as api_bp
     from .billing import bp as billing_bp
     from .dev import bp as dev_bp
     from .holder import bp as holder_bp
@@ -128,6 +129,11 @@ def _register_blueprints(app):
     app.register_blueprint(billing_bp)
     app.register_blueprint(protection_bp)
     app.register_blueprint(holder_bp)
+    app.register_blueprint(api_bp)
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    csrf.exempt(api_bp)  # API keys, not cookies: no CSRF (sessions never authenticate it)
     if app.config["DEV_MAILBOX"]:  # only `make run` turns it on (see security.check_config)
         app.register_blueprint(dev_bp)
 

@@ -62,6 +62,13 @@ SETTINGS = {
     "TRUSTED_PROXIES": (0, int),
     "MAX_CONTENT_LENGTH": (1024 * 1024, int),
     "MAX_FORM_PARTS": (1000, int),
+    "API_RATE_LIMIT": ("600 per minute", str),
+    "HEALTH_WORKER_MAX_AGE": (300, int),
+    "WEBHOOK_TIMEOUT": (10.0, float),
+    "WEBHOOK_RETRY_BASE": (30, int),
+    "WEBHOOK_RETRY_MAX": (6 * 3600, int),
+    "WEBHOOK_GIVE_UP_HOURS": (72, int),
+    "WEBHOOK_CLAIM_TIMEOUT": (300, int),
 }
 
 

@@ -301,6 +301,16 @@ def _password_link(w, purpose):
 
 PAGES = {
     "static": Page(skip="files, not pages"),
+    # The API: JSON for programs, in the language of Accept-Language (tests/api).
+    **{
+        f"api.{name}": Page(skip="JSON: tests/api")
+        for name in (
+            "get_account get_payment_request get_service get_transfer list_accounts list_events"
+            " list_payment_requests list_services list_transfers openapi_json"
+        ).split()
+    },
+    "api.reference": Page(anonymous=True),
+    "health.healthz": Page(skip="JSON for monitoring: tests/test_health.py", status=503),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),

@@ -927,6 +927,30 @@ def _failure_text(problem):
     return _("%(service)s can no longer be transferred.", service=service)
 
 
+def fail_for_outside_change(service_ids):
+    """Fail the open requests holding these services: their owner or payer was changed from
+    outside (import-data or the API with force). Caller commits. Returns the request ids."""
+    query = (
+        select(TransferItem.request_id)
+        .where(TransferItem.active == true(), TransferItem.service_id.in_(list(service_ids)))
+        .distinct()
+    )
+    failed = []
+    for request_id in sorted(db.session.scalars(query)):
+        request = _lock(request_id)
+        if request is None:
+            continue
+        problems = [
+            _problem("changed", item.service)
+            for item in request.items
+            if item.service_id in set(service_ids)
+        ]
+        request.failure_reason = json.dumps({"reasons": problems})
+        _end(request, "failed", reasons=["changed"], source="outside change")
+        failed.append(request.id)
+    return failed
+
+
 # ---------------------------------------------------------------- end of a request
 def _end(request, state, actor=None, **details):
     """Any end state: release the services' lock, record it, tell everyone involved."""
