@@ -288,7 +288,14 @@ PAGES = {
         Page(values=lambda w: {"external_id": w.web.external_id}),  # as owner
         Page(values=lambda w: {"external_id": w.paid.external_id}),  # as payer
     ],
+    "services.terminate": [
+        Page(values=lambda w: {"external_id": w.shop.external_id}),  # the confirmation step
+        Page(values=lambda w: {"external_id": w.web.external_id}),  # locked: says why not
+    ],
     "transfers.index": Page(),
+    "transfers.decline": Page(values=lambda w: {"request_id": w.request.id}),
+    "transfers.cancel": Page(values=lambda w: {"request_id": w.request.id}),
+    "transfers.respond_decline": Page(values=lambda w: _link(w.request, w.me)),
     "transfers.detail": [
         _detail(state)  # executed: with the tax-document offer for its new owner (novak)
         for state in ("awaiting", "offered", "executed", "failed", "declined", "cancelled")
