@@ -280,6 +280,7 @@ def _link(request, account):
 
 PAGES = {
     "static": Page(skip="files, not pages"),
+    "brand_stylesheet": Page(skip="a stylesheet (the brand's colour), not a page"),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
