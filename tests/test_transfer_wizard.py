@@ -292,8 +292,8 @@ def test_each_rule_refuses_with_its_reason(client, make, log_in):
     assert "CZK" in unpaid_row and "199.00" in unpaid_row
     assert format_date(pr.due_on, "medium", locale="en") in unpaid_row
     assert "would shorten the time to pay" in unpaid_row
-    assert f'href="/billing/#pr-{pr.external_id}"' in unpaid_row
-    assert "Pay it on the Billing page" in unpaid_row
+    assert f'href="/billing/documents/{pr.external_id}"' in unpaid_row  # the payment page
+    assert "How to pay it: bank details and QR code" in unpaid_row
     assert ".DE domains 5 days" in unpaid_row and "10-day period" in unpaid_row
     for svc in (expired, ending):
         assert "renew it first" in row(page, svc.external_id)
