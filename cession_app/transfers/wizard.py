@@ -133,6 +133,7 @@ class ServicesForm(FlaskForm):
             " it does not confirm anything."
         ),
     )
+    select_all = SubmitField(_l("Select all that can move"))
     back = SubmitField(_l("Back"))
     next = SubmitField(_l("Next"))
 
