@@ -1,6 +1,7 @@
 """The main pages of the app with data that stresses them (long names, every state), for
 the browser walks: phone width (test_phone_browser.py) and the page checkers."""
 
+import re
 from dataclasses import dataclass, field
 
 from cession_app.transfers import operations
@@ -73,17 +74,28 @@ def log_in(page, base, login):
 
 
 def wizard_paths(page, base, pages):
-    """Run the push wizard up to its review (CSRF is off in tests); its steps' paths."""
+    """Run the push wizard up to its review (with the forms' CSRF tokens); its steps' paths."""
+    start = page.request.get(f"{base}/transfers/wizard/push").text()
     response = page.request.post(
         f"{base}/transfers/wizard/push",
-        form={"domain": pages.wizard_domain, "code": pages.wizard_code, "next": "1"},
+        form={
+            "domain": pages.wizard_domain,
+            "code": pages.wizard_code,
+            "next": "1",
+            "csrf_token": _csrf(start),
+        },
     )
     party_done = response.url
     assert party_done.endswith("/services"), party_done
     run = party_done.rsplit("/", 1)[0]
-    response = page.request.get(party_done)
-    ids = _service_ids(response.text())
-    page.request.post(party_done, form={"services": ids[:1], "change": "both", "next": "1"})
+    html = page.request.get(party_done).text()
+    ids = _service_ids(html)
+    response = page.request.post(
+        party_done,
+        multipart=None,
+        form={"services": ids[0], "change": "both", "next": "1", "csrf_token": _csrf(html)},
+    )
+    assert response.url.endswith("/review"), response.url
     return {
         "wizard party": run.replace(base, "") + "/party",
         "wizard services": run.replace(base, "") + "/services",
@@ -91,9 +103,14 @@ def wizard_paths(page, base, pages):
     }
 
 
-def _service_ids(html):
-    import re
+def _csrf(html):
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    return found.group(1) if found else ""
 
+
+def _service_ids(html):
     return [
         value
         for value, disabled in re.findall(
