@@ -576,8 +576,10 @@ def _clients(app, client, w, log_in):
     return _Clients({True: anonymous, False: client})
 
 
-def walk(app, client, w, log_in):
-    """Open every page and flow; returns ([problems], {templates rendered})."""
+def walk(app, client, w, log_in, on_page=None):
+    """Open every page and flow; returns ([problems], {templates rendered}).
+
+    ``on_page(label, html)`` receives every HTML page on the way (for the page checkers)."""
     problems, rendered = [], set()
 
     def _record(sender, template, context, **extra):
@@ -589,6 +591,8 @@ def walk(app, client, w, log_in):
         if response.status_code in (301, 302, 303):
             return
         html = response.get_data(as_text=True)
+        if on_page is not None and response.mimetype == "text/html":
+            on_page(label, html)
         if f'<html lang="{PSEUDO}">' not in html:
             problems.append(f"{label}: <html lang> is not {PSEUDO}")
         for text, words in html_leaks(html, w.data):
