@@ -35,6 +35,8 @@ SETTINGS = {
     "BRAND_FOOTER": ("", str),
     "TERMS_URL": ("", str),
     "PRIVACY_URL": ("", str),
+    "HOLDER_CHANGE_URL": ("", str),
+    "HOLDER_CHANGE_LOCK_DAYS": (60, int),
     "BANK_ACCOUNT_HOLDER": ("", str),
     "BANK_IBAN": ("", str),
     "BANK_BIC": ("", str),

@@ -129,7 +129,9 @@ def test_push_wizard_by_code_end_to_end(client, make, log_in, smtp):
     assert "Step 3 of 3" in page
     assert "novak.cz" in page and "Petr Svoboda" in page
     assert "WHOIS" in page and "separately on the domain" in page
-    assert f'href="/services/{dom.external_id}"' in page  # the pointer to the holder change
+    assert (
+        f'href="/services/{dom.external_id}#holder-change"' in page
+    )  # the pointer to the holder change
     assert "Submit, free of charge" in page
     confirming = page[page.index('class="parties confirming"') :]
     assert "Jan Novak" in confirming and "Petr Svoboda" in confirming

@@ -47,4 +47,4 @@ def test_whois_notice_only_when_a_domain_moves(client, make, log_in):
     assert "WHOIS" not in text(client.get(f"{run}/review"))
     run = through_step2(client, "push", "novak.cz", [web.id, dom.id], code=other.code)
     page = text(client.get(f"{run}/review"))
-    assert "WHOIS" in page and f'href="/services/{dom.external_id}"' in page
+    assert "WHOIS" in page and f'href="/services/{dom.external_id}#holder-change"' in page

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Service
-from . import bp, operations
+from . import bp, holder, operations
 from .forms import ParametersForm, TerminateForm
 
 
@@ -57,6 +57,7 @@ def detail(external_id):
         can_manage=operations.may_manage(current_user.id, service),
         open_request=operations.open_requests([service.id]).get(service.id),
         open_prs=operations.open_payment_requests(service),
+        holder_change=holder.holder_change(service.domain) if service.kind == "domain" else None,
     )
 
 
