@@ -6,7 +6,7 @@ PYBABEL := $(VENV)/bin/pybabel
 LANGS := pl cs de
 SCALE ?= full
 
-.PHONY: run test install lock upgrade-deps compile translations lint bench web worker clean
+.PHONY: run test install lock upgrade-deps compile translations lint bench web worker clean checkers
 
 # Installs are reproducible: exact versions with hashes from requirements-dev.lock (runtime
 # and test tools; requirements.lock holds the runtime alone, for production). The lock files
@@ -57,6 +57,13 @@ run: compile .env
 	@trap 'kill 0' INT TERM EXIT; export DEV_MAILBOX=1; \
 		$(FLASK) worker & \
 		$(VENV)/bin/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+# The page checkers the suite runs (tests/page_checks.py): the Nu HTML Checker (npm vnu-jar,
+# needs Java: apt install default-jre-headless) and axe-core, exactly as package-lock.json says.
+checkers: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 test: compile
 	$(VENV)/bin/ruff check cession_app tests bench

@@ -14,6 +14,9 @@ from cession_app import create_app
 from cession_app.extensions import db, limiter
 from tests import factories
 
+# The page checkers (Nu HTML Checker, axe-core) as fixtures: ``vnu``, ``axe``.
+pytest_plugins = ["tests.page_checks"]
+
 POSTGRES_URL = os.environ.get("CESSION_TEST_POSTGRES_URL")
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = "/usr/bin/chromium"

@@ -63,7 +63,7 @@ def test_billing_page_gives_the_advice_for_unpaid_requests(client, make, log_in)
     log_in("me")
     page = client.get("/billing/").get_data(as_text=True)
     assert "E-shop" in _row(page, "PR-1") and "Unpaid" in _row(page, "PR-1")
-    assert "pay it together with the transfer" in page
+    assert "Please pay it first, then start the transfer" in page
     assert ".DE domains 5 days" in page and "10-day period" in page
 
 

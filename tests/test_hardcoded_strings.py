@@ -311,6 +311,7 @@ PAGES = {
     },
     "api.reference": Page(anonymous=True),
     "health.healthz": Page(skip="JSON for monitoring: tests/test_health.py", status=503),
+    "brand_stylesheet": Page(skip="a stylesheet (the brand's colour), not a page"),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
@@ -334,7 +335,14 @@ PAGES = {
         Page(values=lambda w: {"external_id": w.web.external_id}),  # as owner
         Page(values=lambda w: {"external_id": w.paid.external_id}),  # as payer
     ],
+    "services.terminate": [
+        Page(values=lambda w: {"external_id": w.shop.external_id}),  # the confirmation step
+        Page(values=lambda w: {"external_id": w.web.external_id}),  # locked: says why not
+    ],
     "transfers.index": Page(),
+    "transfers.decline": Page(values=lambda w: {"request_id": w.request.id}),
+    "transfers.cancel": Page(values=lambda w: {"request_id": w.request.id}),
+    "transfers.respond_decline": Page(values=lambda w: _link(w.request, w.me)),
     "transfers.detail": [
         _detail(state)  # executed: with the tax-document offer for its new owner (novak)
         for state in ("awaiting", "offered", "executed", "failed", "declined", "cancelled")
@@ -696,8 +704,10 @@ def _clients(app, client, w, log_in):
     return _Clients({True: anonymous, False: client})
 
 
-def walk(app, client, w, log_in):
-    """Open every page and flow; returns ([problems], {templates rendered})."""
+def walk(app, client, w, log_in, on_page=None):
+    """Open every page and flow; returns ([problems], {templates rendered}).
+
+    ``on_page(label, html)`` receives every HTML page on the way (for the page checkers)."""
     problems, rendered = [], set()
 
     def _record(sender, template, context, **extra):
@@ -709,6 +719,8 @@ def walk(app, client, w, log_in):
         if response.status_code in (301, 302, 303):
             return
         html = response.get_data(as_text=True)
+        if on_page is not None and response.mimetype == "text/html":
+            on_page(label, html)
         if f'<html lang="{PSEUDO}">' not in html:
             problems.append(f"{label}: <html lang> is not {PSEUDO}")
         for text, words in html_leaks(html, w.data):

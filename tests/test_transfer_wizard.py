@@ -129,7 +129,9 @@ def test_push_wizard_by_code_end_to_end(client, make, log_in, smtp):
     assert "Step 3 of 3" in page
     assert "novak.cz" in page and "Petr Svoboda" in page
     assert "WHOIS" in page and "separately on the domain" in page
-    assert f'href="/services/{dom.external_id}"' in page  # the pointer to the holder change
+    assert (
+        f'href="/services/{dom.external_id}#holder-change"' in page
+    )  # the pointer to the holder change
     assert "Submit, free of charge" in page
     confirming = page[page.index('class="parties confirming"') :]
     assert "Jan Novak" in confirming and "Petr Svoboda" in confirming
@@ -294,8 +296,8 @@ def test_each_rule_refuses_with_its_reason(client, make, log_in):
     assert "CZK" in unpaid_row and "199.00" in unpaid_row
     assert format_date(pr.due_on, "medium", locale="en") in unpaid_row
     assert "would shorten the time to pay" in unpaid_row
-    assert f'href="/billing/#pr-{pr.external_id}"' in unpaid_row
-    assert "Pay it on the Billing page" in unpaid_row
+    assert f'href="/billing/documents/{pr.external_id}"' in unpaid_row  # the payment page
+    assert "How to pay it: bank details and QR code" in unpaid_row
     assert ".DE domains 5 days" in unpaid_row and "10-day period" in unpaid_row
     for svc in (expired, ending):
         assert "renew it first" in row(page, svc.external_id)

@@ -12,7 +12,7 @@ from ..models import PaymentRequest, TaxDocumentRequest, TransferRequest
 from ..models.outbox import FAILED
 from ..paging import page_arg
 from ..security import no_store
-from . import bp, operations
+from . import bp, operations, payment
 from .forms import MarkDoneForm, MarkPaidForm, StaffSearchForm, TaxDocumentForm
 
 
@@ -48,7 +48,15 @@ def document(external_id):
     pr = operations.find_payment_request(external_id)
     if pr is None or not operations.may_see_document(current_user, pr):
         abort(404)
-    return render_template("billing/document.html", pr=pr, payer=operations.document_payer(pr))
+    qr = payment.payment_qr(pr)
+    return render_template(
+        "billing/document.html",
+        pr=pr,
+        payer=operations.document_payer(pr),
+        bank=payment.bank_details(),
+        reference=payment.reference(pr),
+        qr=(qr[0], payment.qr_image(qr[1])) if qr else None,
+    )
 
 
 @bp.route("/staff")

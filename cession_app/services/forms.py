@@ -9,7 +9,7 @@ from ..i18n import lazy_gettext as _l
 class TerminateForm(FlaskForm):
     """Confirm the termination of a service."""
 
-    submit = SubmitField(_l("Terminate"))
+    submit = SubmitField(_l("Yes, terminate the service"))
 
 
 class ParametersForm(FlaskForm):

@@ -2,12 +2,21 @@
 
 from collections import OrderedDict
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
-from ..models import Service
+from ..i18n import lazy_gettext as _l
+from ..models import Service, TransferItem, TransferRequest
+
+
+class TerminationRefused(Exception):
+    """The service cannot be terminated now; ``reasons`` says why (translated)."""
+
+    def __init__(self, reasons):
+        super().__init__("termination refused")
+        self.reasons = reasons
 
 
 def roles_of(account_id, service):
@@ -48,8 +57,42 @@ def open_payment_requests(service):
     return [pr for pr in service.payment_requests if pr.is_open]
 
 
+def open_requests(service_ids):
+    """{service id: the open transfer request it is locked in} for ``service_ids``."""
+    ids = list(service_ids)
+    if not ids:
+        return {}
+    query = (
+        select(TransferItem.service_id, TransferRequest)
+        .join(TransferRequest, TransferItem.request_id == TransferRequest.id)
+        .where(TransferItem.active == true(), TransferItem.service_id.in_(ids))
+    )
+    return {service_id: request for service_id, request in db.session.execute(query)}
+
+
+def termination_reasons(service, *, open_request=None):
+    """Why ``service`` cannot be terminated now (empty: it can); a pure rule."""
+    if service.state == "terminating":
+        return [_l("This service is already being terminated.")]
+    if open_request is not None:
+        return [
+            _l(
+                "This service is part of an open transfer request (number %(number)s)."
+                " It can be terminated when that request ends.",
+                number=open_request.id,
+            )
+        ]
+    return []
+
+
 def terminate(service, actor):
-    """Start the termination of a service (owner only; caller checks the right)."""
+    """Start the termination of a service (owner only; caller checks the right).
+
+    Refused (TerminationRefused) while it is being terminated or locked in an open request.
+    """
+    reasons = termination_reasons(service, open_request=open_requests([service.id]).get(service.id))
+    if reasons:
+        raise TerminationRefused(reasons)
     service.state = "terminating"
     service.auto_renew = False
     audit.record("service_terminated", "service", service.external_id, actor=actor)

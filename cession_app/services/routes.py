@@ -1,13 +1,13 @@
 """Views: my services, terminate, change parameters."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Service
-from . import bp, operations
+from . import bp, holder, operations
 from .forms import ParametersForm, TerminateForm
 
 
@@ -26,13 +26,14 @@ def _service_for(external_id, manage=False):
 def index():
     """My services, grouped by business case, with my role in each."""
     cases = operations.services_by_case(current_user.id)
+    ids = [s.id for services in cases.values() for s in services]
     return render_template(
         "services/index.html",
         cases=cases,
         roles_of=operations.roles_of,
         may_manage=operations.may_manage,
         open_prs=operations.open_payment_requests,
-        terminate_form=TerminateForm(),
+        open_requests=operations.open_requests(ids),
     )
 
 
@@ -54,21 +55,34 @@ def detail(external_id):
         form=form,
         roles=operations.roles_of(current_user.id, service),
         can_manage=operations.may_manage(current_user.id, service),
-        terminate_form=TerminateForm(),
+        open_request=operations.open_requests([service.id]).get(service.id),
+        open_prs=operations.open_payment_requests(service),
+        holder_change=holder.holder_change(service.domain) if service.kind == "domain" else None,
     )
 
 
-@bp.route("/<external_id>/terminate", methods=["POST"])
+@bp.route("/<external_id>/terminate", methods=["GET", "POST"])
 @login_required
 def terminate(external_id):
-    """Terminate a service: owners only; a payer gets 403."""
+    """Terminate a service: a confirmation page (GET), then the POST acts; owners only."""
     service = _service_for(external_id, manage=True)
-    if TerminateForm().validate_on_submit():
-        if service.state == "terminating":
-            flash(_("This service is already being terminated."), "info")
-        else:
+    form = TerminateForm()
+    if request.method == "GET":
+        open_request = operations.open_requests([service.id]).get(service.id)
+        reasons = operations.termination_reasons(service, open_request=open_request)
+        return render_template(
+            "services/terminate.html",
+            service=service,
+            form=form,
+            reasons=reasons,
+            open_request=open_request,
+        )
+    if form.validate_on_submit():
+        try:
             operations.terminate(service, current_user)
-            flash(
-                _("The termination of %(name)s has started.", name=service.external_id), "success"
-            )
+        except operations.TerminationRefused as exc:
+            for reason in exc.reasons:
+                flash(str(reason), "error")
+            return redirect(url_for("services.detail", external_id=service.external_id))
+        flash(_("The termination of %(name)s has started.", name=service.external_id), "success")
     return redirect(url_for("services.index"))

@@ -62,7 +62,6 @@ def detail(request_id):
         transfer=transfer,
         me=transfer.party_for(current_user.id),
         respond_form=RespondForm(),
-        cancel_form=CancelForm(),
         resend_form=ResendForm(),
     )
 
@@ -137,13 +136,38 @@ def answer(request_id):
     return _detail(transfer)
 
 
-@bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
+@bp.route("/requests/<int:request_id>/decline")
+@no_store
+@login_required
+def decline(request_id):
+    """The confirmation step before a logged-in party declines (the POST goes to answer)."""
+    transfer = _visible_request(request_id)
+    party = transfer.party_for(current_user.id)
+    if party is None or not party.must_confirm:
+        abort(403)
+    if party.has_acted or transfer.state != "awaiting":
+        return _detail(transfer)
+    return render_template(
+        "transfers/decline.html",
+        transfer=transfer,
+        form=RespondForm(),
+        action=url_for("transfers.answer", request_id=transfer.id),
+        back=url_for("transfers.detail", request_id=transfer.id),
+    )
+
+
+@bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
+@no_store
 @login_required
 def cancel(request_id):
-    """The initiator cancels the request while it is open."""
+    """The initiator cancels the request while it is open: a confirmation page (GET) first."""
     transfer = _visible_request(request_id)
     if current_user.id != transfer.initiator_id:
         abort(403)
+    if request.method == "GET":
+        if not transfer.is_open:
+            return _detail(transfer)
+        return render_template("transfers/cancel.html", transfer=transfer, form=CancelForm())
     if CancelForm().validate_on_submit():
         try:
             operations.cancel(transfer, current_user)
@@ -221,3 +245,24 @@ def respond(request_id, token):
             transfer = operations.load_request(request_id)
             return render_template("transfers/responded.html", transfer=transfer, party=party)
         return render_template("transfers/respond.html", transfer=transfer, party=party, form=form)
+
+
+@bp.route("/requests/<int:request_id>/respond/<token>/decline")
+@no_store
+def respond_decline(request_id, token):
+    """The confirmation step before declining through a link (the POST goes to respond)."""
+    audit.set_channel("link")
+    try:
+        transfer, party = operations.check_link(request_id, token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    action = url_for("transfers.respond", request_id=request_id, token=token)
+    with _link_locale(party.account):
+        return render_template(
+            "transfers/decline.html",
+            transfer=transfer,
+            party=party,
+            form=RespondForm(),
+            action=action,
+            back=action,
+        )

@@ -29,7 +29,7 @@ def _unpaid_reason(pr):
         _l(
             "A payment request of %(amount)s, due on %(due)s, has been issued and is not paid."
             " Moving the service now would shorten the time to pay and endanger its renewal."
-            " Please pay it first; it is best to pay it together with the transfer.",
+            " Please pay it first; once the payment has arrived, the service can be transferred.",
             amount=fmt_money(pr.amount, pr.currency),
             due=fmt_date(pr.due_on),
         ),

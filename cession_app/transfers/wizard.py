@@ -147,6 +147,7 @@ class ServicesForm(FlaskForm):
             " cancelled and issued anew to the new payer, due no earlier than the old one."
         ),
     )
+    select_all = SubmitField(_l("Select all that can move"))
     back = SubmitField(_l("Back"))
     next = SubmitField(_l("Next"))
 

@@ -126,7 +126,11 @@ def wizard_services(run_id):
             flash(_notify_dropped(), "error")
         wizard.save_run(run_id, state)
         return redirect(url_for(".wizard_party", run_id=run_id))
-    if form.validate_on_submit():
+    if form.is_submitted() and form.select_all.data:
+        form.services.data = sorted(case.movable_ids)
+        wizard.keep_selection(state, form, case.movable_ids)
+        wizard.save_run(run_id, state)
+    elif form.validate_on_submit():
         problems = wizard.selection_problems(
             case,
             form.services.data,

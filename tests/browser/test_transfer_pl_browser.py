@@ -58,7 +58,7 @@ def test_push_transfer_in_polish(live_server, page, chromium, make, smtp):
     assert page.locator("h1").inner_text() == "Moje usługi"
 
     # My services -> "Transfer" on the business case starts the wizard with its domain.
-    page.locator("section.case[data-domain='kowalska.pl'] a.button").click()
+    page.locator("section.case[data-domain='kowalska.pl'] .case-head a.button").click()
     assert page.locator("#domain").input_value() == "kowalska.pl"
     page.fill("#code", "nowakpio7")
     page.get_by_role("button", name="Dalej").click()

@@ -37,7 +37,9 @@ def test_another_accounts_link_says_whose_it_is_before_the_buttons(client, log_i
     me = {"jan": "Jan Novák (jancode1)", "ola": "Ola Kowalska (olacode1)"}[who]
     assert me in page  # who is logged in
     assert page.index(notice) < page.index('name="confirm"')
-    assert page.index(notice) < page.index('name="decline"')
+    assert page.index(notice) < page.index('/decline"')
+    step = _page(client, f"{link[0]}/decline")  # and again on Decline's confirmation step
+    assert notice in step and step.index(notice) < step.index('name="decline"')
 
 
 def test_own_link_has_no_notice(client, log_in, link):

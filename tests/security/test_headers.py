@@ -228,6 +228,10 @@ class TestInChromium:
         assert page.locator("h1").inner_text() == "Meine Dienste"
         shop = world["document"].service
         row = page.locator(f"tr[data-service='{shop.external_id}']")
-        row.get_by_role("button").click()
+        row.get_by_role("link", name="Kündigen").click()  # the confirmation step first
+        page.wait_for_url("**/terminate")
+        button = page.locator("form.confirm-buttons [type=submit]")
+        assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(180, 35, 24)"
+        button.click()
         page.wait_for_url("**/services/")
         assert "Kündigung" in page.locator(".flash").inner_text()

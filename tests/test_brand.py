@@ -1,0 +1,87 @@
+"""White-label branding: the provider's name, logo, colour, contacts and footer (settings)."""
+
+import pytest
+
+from cession_app import create_app
+from tests.conftest import fresh_schema
+
+BRAND = {
+    "BRAND_NAME": "Acme Hosting",
+    "BRAND_LOGO": "brand/logo.svg",
+    "BRAND_COLOR": "#ffcc00",
+    "BRAND_FOOTER": "Acme Hosting s.r.o., Dlouhá 1, Praha",
+    "SUPPORT_EMAIL": "help@acme.test",
+    "SUPPORT_PHONE": "+420 222 333 444",
+    "TERMS_URL": "https://acme.test/terms",
+    "PRIVACY_URL": "https://acme.test/privacy",
+}
+
+
+@pytest.fixture
+def app_config(app_config):
+    """An installation with a brand of its own."""
+    app_config.update(BRAND)
+    return app_config
+
+
+def test_every_page_carries_the_brand(client, make, log_in):
+    make.account("novak")
+    log_in("novak")
+    page = client.get("/services/").text
+    assert "<title>My services · Acme Hosting</title>" in page
+    assert 'src="/static/brand/logo.svg"' in page and "<span>Acme Hosting</span>" in page
+    assert 'href="/brand.css"' in page
+    assert "Acme Hosting s.r.o., Dlouhá 1, Praha" in page
+    assert '<a href="mailto:help@acme.test">help@acme.test</a>' in page
+    assert '<a href="tel:+420222333444">+420 222 333 444</a>' in page
+    assert 'href="https://acme.test/terms"' in page and 'href="https://acme.test/privacy"' in page
+
+
+def test_the_colour_comes_from_a_served_stylesheet(client):
+    response = client.get("/brand.css")
+    assert response.mimetype == "text/css"
+    assert "--accent:#ffcc00;" in response.text
+    assert "--accent-text:#000000;" in response.text  # dark text on a light colour
+
+
+def test_the_brand_name_is_escaped(app_config):
+    app_config["BRAND_NAME"] = "<b>Acme</b>"
+    app = create_app(app_config)
+    with app.app_context():
+        from cession_app.extensions import db
+
+        fresh_schema()  # this database may hold an earlier test's rows
+        page = app.test_client().get("/login").text
+        db.session.remove()
+        db.engine.dispose()  # no pooled connection left for the garbage collector to warn of
+    assert "<title>Log in · &lt;b&gt;Acme&lt;/b&gt;</title>" in page
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("BRAND_COLOR", "red; } body { display:none"),
+        ("BRAND_LOGO", "brand/missing.svg"),
+        ("TERMS_URL", "javascript:alert(1)"),
+    ],
+)
+def test_a_broken_brand_setting_refuses_to_start(app_config, setting, value):
+    app_config[setting] = value
+    with pytest.raises(RuntimeError, match=setting):
+        create_app(app_config)
+
+
+def test_the_default_brand_is_neutral(app_config):
+    for name in BRAND:
+        app_config.pop(name)
+    app = create_app(app_config)
+    with app.app_context():
+        from cession_app.extensions import db
+
+        fresh_schema()  # this database may hold an earlier test's rows
+        page = app.test_client().get("/login").text
+        db.session.remove()
+        db.engine.dispose()  # no pooled connection left for the garbage collector to warn of
+    assert "<title>Log in · Customer panel</title>" in page
+    assert 'src="/static/brand/logo.svg"' in page
+    assert "tel:" not in page and "Terms of service" not in page
