@@ -10,7 +10,6 @@ import segno
 import segno.helpers
 
 from cession_app.billing import payment
-from tests.conftest import fresh_schema
 
 BANK = {
     "BANK_ACCOUNT_HOLDER": "Acme Hosting s.r.o.",
@@ -83,23 +82,12 @@ def test_a_paid_request_shows_no_way_to_pay(client, make, log_in):
     assert "How to pay" not in page and "payment-qr" not in page
 
 
-def test_without_bank_details_the_page_says_where_to_ask(app_config, make):
-    from cession_app import create_app
-    from cession_app.extensions import db
-
-    for name in BANK:
-        app_config.pop(name)
-    app_config["SUPPORT_EMAIL"] = "help@acme.test"
-    app = create_app(app_config)
-    with app.app_context():
-        fresh_schema()  # this database may hold an earlier test's rows
-        me = make.account("novak")
-        pr = make.payment_request(make.service(me))
-        client = app.test_client()
-        client.post("/login", data={"login": "novak", "password": make.PASSWORD})
-        page = client.get(f"/billing/documents/{pr.external_id}").text
-        db.session.remove()
-        db.engine.dispose()  # no pooled connection left for the garbage collector to warn of
+def test_without_bank_details_the_page_says_where_to_ask(app, client, make, log_in):
+    app.config.update(dict.fromkeys(BANK, ""), SUPPORT_EMAIL="help@acme.test")
+    me = make.account("novak")
+    pr = make.payment_request(make.service(me))
+    log_in("novak")
+    page = client.get(f"/billing/documents/{pr.external_id}").text
     assert "How to pay" in page and "help@acme.test" in page and "payment-qr" not in page
 
 

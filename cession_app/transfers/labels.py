@@ -1,5 +1,7 @@
 """Translated labels of transfer requests: states, directions, changes, party roles."""
 
+from flask_babel import ngettext
+
 from ..i18n import fmt_date, lazy_pgettext
 from ..i18n import lazy_gettext as _l
 
@@ -77,7 +79,40 @@ def transfer_party_roles(party):
     return role_names(party.role_list)
 
 
+def transfer_summary(request, recipient):
+    """The one-line summary of a request for a mail's reader (plain text: the page or mail
+    escapes it): who moves how many services of which domain, to or from whom."""
+    n = len(request.items)
+    names = {"count": n, "domain": request.domain}
+    mine = recipient is not None and request.initiator_id != recipient.id
+    if mine and recipient.id == request.to_account_id:
+        return ngettext(
+            "%(initiator)s moves %(count)s service of %(domain)s to your account",
+            "%(initiator)s moves %(count)s services of %(domain)s to your account",
+            n,
+            initiator=request.initiator.name,
+            **names,
+        )
+    if mine and recipient.id == request.from_account_id:
+        return ngettext(
+            "%(initiator)s asks to take over %(count)s service of %(domain)s from your account",
+            "%(initiator)s asks to take over %(count)s services of %(domain)s from your account",
+            n,
+            initiator=request.initiator.name,
+            **names,
+        )
+    return ngettext(
+        "%(count)s service of %(domain)s moves from %(source)s to %(target)s",
+        "%(count)s services of %(domain)s move from %(source)s to %(target)s",
+        n,
+        source=request.from_account.name,
+        target=request.to_account.name,
+        **names,
+    )
+
+
 GLOBALS = {
+    "transfer_summary": transfer_summary,
     "transfer_party_roles": transfer_party_roles,
     "transfer_state_label": transfer_state_label,
     "transfer_state_text": transfer_state_text,
