@@ -115,12 +115,14 @@ def _register_blueprints(app):
     from .billing import bp as billing_bp
     from .dev import bp as dev_bp
     from .services import bp as services_bp
+    from .staff import bp as staff_bp
     from .transfers import bp as transfers_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(services_bp)
     app.register_blueprint(transfers_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(staff_bp)
     if app.config["DEV_MAILBOX"]:  # only `make run` turns it on (see security.check_config)
         app.register_blueprint(dev_bp)
 

@@ -150,6 +150,25 @@ def requeue(message):
     return message
 
 
+def resend_to(message, address):
+    """A copy of ``message`` for another address, due now (caller commits).
+
+    For staff when a customer gave a working address (by phone, say); the account's own
+    address stays as it is. Raises ``addresses.AddressInvalid`` for an unusable address.
+    """
+    copy = OutboxMessage(
+        recipient=addresses.normalize(address),
+        account_id=message.account_id,
+        template=message.template,
+        language=message.language,
+        subject=message.subject,
+        text_body=message.text_body,
+        html_body=message.html_body,
+    )
+    db.session.add(copy)
+    return copy
+
+
 # ---------------------------------------------------------------- delivery (the worker)
 _worker = {}
 

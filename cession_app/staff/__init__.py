@@ -1,0 +1,7 @@
+"""Staff console: search, customer and request pages, interventions, audit trail, outbox."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,342 @@
+"""The staff console: search, customer and request pages, interventions, audit trail, outbox."""
+
+import csv
+import io
+from html import unescape
+
+import pytest
+
+from cession_app.extensions import db
+from cession_app.models import Account, AuditEvent, OutboxMessage
+from cession_app.staff import operations as staff_ops
+from tests.lifecycle_helpers import deliver, fresh, link_for, push, text_of
+
+IDN_UNICODE = "žluťoučký.cz"
+IDN_PUNYCODE = "xn--luouk-uva4it5a4g.cz"
+
+
+@pytest.fixture
+def world(make):
+    """Jan pushes his webhosting to Eva; staffer is staff."""
+    jan = make.account("jan", name="Jan Novák", email="jan@novak.cz")
+    eva = make.account("eva", name="Eva Svobodová", email="eva@dead.test", number="777001")
+    staffer = make.account("staffer", staff=True, name="Petr Support")
+    web = make.service(jan, domain=IDN_PUNYCODE, external_id="SVC-WEB")
+    request = push(make, jan, eva, web)
+    return {"jan": jan, "eva": eva, "staffer": staffer, "web": web, "request": request}
+
+
+def _page(response):
+    return unescape(response.get_data(as_text=True))
+
+
+# ---------------------------------------------------------------- who may open it
+STAFF_GETS = [
+    "/staff/",
+    "/staff/search?q=jan",
+    "/staff/customers/{jan}",
+    "/staff/requests/{request}",
+    "/staff/audit",
+    "/staff/audit.csv",
+    "/staff/outbox",
+    "/billing/staff",
+    "/billing/staff/outbox",
+]
+STAFF_POSTS = [
+    "/staff/requests/{request}/cancel",
+    "/staff/requests/{request}/parties/{eva_id}/resend",
+    "/staff/requests/{request}/parties/{eva_id}/elsewhere",
+    "/staff/requests/{request}/parties/{eva_id}/confirm",
+    "/staff/outbox/1/requeue",
+    "/staff/outbox/1/resend",
+    "/staff/customers/{jan}/invite",
+    "/staff/payment-requests/PR-X/paid",
+    "/staff/tax-documents/1/done",
+]
+
+
+def _fill(url, world):
+    return url.format(jan=world["jan"].code, request=world["request"].id, eva_id=world["eva"].id)
+
+
+def test_customers_get_404_on_every_staff_url_and_nothing_changes(client, world, log_in):
+    log_in("jan")  # a party of the request, and still no staff page for him
+    for url in STAFF_GETS:
+        assert client.get(_fill(url, world)).status_code == 404, url
+    for url in STAFF_POSTS:
+        data = {"reason": "x", "reference": "y", "address": "a@b.cz"}
+        assert client.post(_fill(url, world), data=data).status_code == 404, url
+    assert fresh(world["request"].id).state == "awaiting"
+    assert 'href="/staff/"' not in _page(client.get("/transfers/"))
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, world):
+    response = client.get("/staff/search?q=jan")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_staff_posts_need_a_csrf_token(app, client, world, log_in):
+    log_in("staffer")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        url = _fill("/staff/requests/{request}/cancel", world)
+        assert client.post(url, data={"reason": "forged"}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert fresh(world["request"].id).state == "awaiting"
+
+
+def test_old_staff_urls_redirect(client, world, log_in):
+    log_in("staffer")
+    response = client.get("/billing/staff?q=abc")
+    assert response.status_code == 301 and response.headers["Location"] == "/staff/?q=abc"
+    assert client.get("/billing/staff/outbox").headers["Location"] == "/staff/outbox"
+
+
+# ---------------------------------------------------------------- search
+@pytest.mark.parametrize(
+    "text, group",
+    [
+        (IDN_UNICODE, "requests"),
+        (IDN_PUNYCODE, "requests"),
+        (IDN_UNICODE.upper(), "services"),
+        ("SVC-WEB", "services"),
+        ("{request}", "requests"),
+        ("#{request}", "requests"),
+        ("{jan}", "customers"),
+        ("777001", "customers"),
+        ("eva", "customers"),
+        ("svobod", "customers"),
+        ("jan@novak.cz", "customers"),
+        ("PR-SEARCH", "payment_requests"),
+    ],
+)
+def test_search_finds_each_key(app, make, world, text, group):
+    make.payment_request(world["web"], external_id="PR-SEARCH")
+    text = text.format(request=world["request"].id, jan=world["jan"].code)
+    found = staff_ops.search(text)
+    assert getattr(found, group), (text, found)
+
+
+def test_search_by_domain_lists_its_owner_request_and_services(client, world, log_in):
+    log_in("staffer")
+    page = _page(client.get("/staff/search", query_string={"q": IDN_UNICODE}))
+    assert "Jan Novák" in page and "SVC-WEB" in page
+    assert f'href="/staff/requests/{world["request"].id}"' in page
+    assert f'href="/staff/customers/{world["jan"].code}"' in page
+
+
+@pytest.mark.parametrize("text", ["9" * 5000, str(2**31), str(2**63), "0", "-1", "%", "_", "'"])
+def test_search_with_odd_input_answers_clearly(client, world, log_in, text):
+    log_in("staffer")
+    response = client.get("/staff/search", query_string={"q": text[:253]})
+    assert response.status_code == 200
+    assert "Nothing found" in _page(response)
+
+
+def test_search_refuses_nul_and_overlong_text_clearly(client, world, log_in):
+    log_in("staffer")
+    response = client.get("/staff/search", query_string={"q": "jan\x00"})
+    assert response.status_code == 400
+    response = client.get("/staff/search", query_string={"q": "x" * 300})
+    assert response.status_code == 200 and "Field cannot be longer" in _page(response)
+
+
+# ---------------------------------------------------------------- customer and request pages
+def test_customer_page_shows_services_requests_mails_and_events(client, world, log_in):
+    log_in("jan")
+    client.post("/logout")
+    log_in("staffer")
+    page = _page(client.get(f"/staff/customers/{world['jan'].code}"))
+    assert "SVC-WEB" in page and "jan@novak.cz" in page
+    assert f'href="/staff/requests/{world["request"].id}"' in page
+    assert "Please confirm the transfer" in page  # the mail written to Jan
+    assert "Logged in" in page and "Request made" in page
+    assert "customer panel" in page  # how
+    assert client.get("/staff/customers/nobody").status_code == 404
+
+
+def test_request_page_shows_timeline_and_mails(client, world, log_in, smtp):
+    deliver()
+    log_in("eva")
+    client.post(f"/transfers/requests/{world['request'].id}/answer", data={"confirm": "1"})
+    client.post("/logout")
+    log_in("staffer")
+    page = _page(client.get(f"/staff/requests/{world['request'].id}"))
+    assert "Request made" in page and "Confirmed" in page
+    assert "Eva Svobodová" in page and "127.0.0.1" in page and "customer panel" in page
+    assert "eva@dead.test" in page and "Sent on" in page
+    assert client.get("/staff/requests/999999").status_code == 404
+
+
+# ---------------------------------------------------------------- interventions
+def test_staff_cancel_needs_a_reason_and_tells_everyone(client, world, log_in, smtp):
+    log_in("staffer")
+    url = f"/staff/requests/{world['request'].id}/cancel"
+    page = _page(client.post(url, data={"reason": "  "}, follow_redirects=True))
+    assert "Please give the reason." in page
+    assert fresh(world["request"].id).state == "awaiting"
+    client.post(url, data={"reason": "Asked by phone"})
+    assert fresh(world["request"].id).state == "cancelled"
+    event = db.session.scalar(db.select(AuditEvent).filter_by(action="transfer_cancelled"))
+    assert (event.channel, event.actor_id) == ("staff", world["staffer"].id)
+    assert event.details["staff_reason"] == "Asked by phone"
+    deliver()
+    for address in ("jan@novak.cz", "eva@dead.test"):
+        [ended] = [m for m in smtp.to(address) if "cancelled" in m["Subject"]]
+        assert "cancelled by our support" in text_of(ended)
+        assert "Asked by phone" in text_of(ended)
+    again = _page(client.post(url, data={"reason": "again"}, follow_redirects=True))
+    assert "already ended" in again
+
+
+def test_send_link_elsewhere_delivers_there_once_and_keeps_the_address(client, world, log_in, smtp):
+    deliver()
+    smtp.clear()
+    log_in("staffer")
+    eva = world["eva"]
+    url = f"/staff/requests/{world['request'].id}/parties/{eva.id}/elsewhere"
+    refused = client.post(url, data={"address": "no-at-sign", "reason": "phone"})
+    assert "valid e-mail address" in _page(client.get(refused.headers["Location"]))
+    client.post(url, data={"address": "eva@alive.test", "reason": "Told us by phone"})
+    deliver()
+    [mail] = smtp.to("eva@alive.test")
+    db.session.expire_all()
+    assert db.session.get(Account, eva.id).email == "eva@dead.test"
+    event = db.session.scalar(
+        db.select(AuditEvent).filter_by(action="transfer_link_sent_elsewhere")
+    )
+    assert event.details["address"] == "eva@alive.test" and event.channel == "staff"
+    # Every party hears of it (Eva at her own address too), with the reason.
+    for address in ("jan@novak.cz", "eva@dead.test"):
+        [notice] = [m for m in smtp.to(address) if "Our support" in m["Subject"]]
+        assert "Told us by phone" in text_of(notice)
+    # The link works (once): Eva confirms with it.
+    link = link_for(smtp, "eva@alive.test")
+    client.post("/logout")
+    client.post(link, data={"confirm": "1"})
+    assert fresh(world["request"].id).party_for(eva.id).confirmed_at is not None
+    assert client.post(link, data={"confirm": "1"}).status_code == 410
+
+
+def test_confirm_on_behalf_records_reason_and_reference_mails_all_and_executes(
+    client, world, log_in, smtp
+):
+    jan, eva = world["jan"], world["eva"]
+    log_in("jan")
+    client.post(f"/transfers/requests/{world['request'].id}/answer", data={"confirm": "1"})
+    client.post("/logout")
+    log_in("staffer")
+    url = f"/staff/requests/{world['request'].id}/parties/{eva.id}/confirm"
+    page = _page(client.post(url, data={"reason": "dead mailbox"}, follow_redirects=True))
+    assert "Please name the document" in page
+    assert fresh(world["request"].id).party_for(eva.id).confirmed_at is None
+    data = {"reason": "Mailbox is dead", "reference": "Written request of 2 Dec, ID checked"}
+    page = _page(client.post(url, data=data, follow_redirects=True))
+    assert "Confirmed on behalf of Eva Svobodová" in page
+    event = db.session.scalar(
+        db.select(AuditEvent).filter_by(action="transfer_confirmed_on_behalf")
+    )
+    assert event.details == {
+        "party": eva.id,
+        "reason": "Mailbox is dead",
+        "reference": "Written request of 2 Dec, ID checked",
+    }
+    assert event.actor_id == world["staffer"].id and event.channel == "staff"
+    deliver()
+    assert fresh(world["request"].id).state == "executed"
+    db.session.refresh(world["web"])
+    assert world["web"].owner_id == eva.id
+    for address in (jan.email, eva.email):
+        [notice] = [m for m in smtp.to(address) if "Our support" in m["Subject"]]
+        assert "Written request of 2 Dec, ID checked" in text_of(notice)
+    # On the timeline: who (the staff member), how (provider support), why.
+    page = _page(client.get(f"/staff/requests/{world['request'].id}"))
+    assert "Confirmed by support on behalf of a customer" in page
+    assert "Petr Support" in page and "provider support" in page
+    assert "Mailbox is dead" in page
+
+
+def test_staff_cannot_confirm_for_a_party_that_answered(client, world, log_in):
+    jan = world["jan"]
+    log_in("jan")
+    client.post(f"/transfers/requests/{world['request'].id}/answer", data={"confirm": "1"})
+    client.post("/logout")
+    log_in("staffer")
+    url = f"/staff/requests/{world['request'].id}/parties/{jan.id}/confirm"
+    page = _page(client.post(url, data={"reason": "r", "reference": "x"}, follow_redirects=True))
+    assert "already answered" in page
+    assert (
+        client.post(f"/staff/requests/{world['request'].id}/parties/999/confirm").status_code == 404
+    )
+
+
+def test_staff_resend_sends_the_link_again(client, world, log_in, smtp):
+    deliver()
+    smtp.clear()
+    log_in("staffer")
+    client.post(f"/staff/requests/{world['request'].id}/parties/{world['eva'].id}/resend")
+    deliver()
+    assert smtp.to("eva@dead.test")
+    event = db.session.scalar(db.select(AuditEvent).filter_by(action="transfer_link_resent"))
+    assert event.channel == "staff" and event.actor_id == world["staffer"].id
+
+
+# ---------------------------------------------------------------- audit trail
+def test_audit_page_filters_and_csv_neutralises_formulas(client, make, world, log_in):
+    evil = make.account("evil", name='=HYPERLINK("http://x")')
+    log_in("evil")
+    client.post("/logout")
+    log_in("staffer")
+    page = _page(client.get("/staff/audit", query_string={"account": world["jan"].code}))
+    assert "Request made" in page and "HYPERLINK" not in page
+    page = _page(client.get("/staff/audit", query_string={"account": "nobody"}))
+    assert "No customer has this code." in page
+    page = _page(client.get("/staff/audit", query_string={"request": "9" * 50}))
+    assert "cannot be longer than 12 characters" in page
+    page = _page(client.get("/staff/audit", query_string={"request": "99999999999"}))
+    assert "Please enter a request number." in page
+    page = _page(client.get("/staff/audit", query_string={"action": "login"}))
+    assert 'class="event event-login"' in page and "event-transfer_requested" not in page
+    response = client.get("/staff/audit.csv", query_string={"account": evil.code})
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:3] == ["time_utc", "action", "channel"]
+    assert rows[1][1] == "login" and rows[1][4] == '\'=HYPERLINK("http://x")'
+    assert staff_ops.csv_cell("+1") == "'+1" and staff_ops.csv_cell("@x") == "'@x"
+    assert staff_ops.csv_cell("-2") == "'-2" and staff_ops.csv_cell("ok") == "ok"
+
+
+def test_audit_dates_filter_by_day(client, world, log_in):
+    log_in("staffer")
+    page = _page(
+        client.get("/staff/audit", query_string={"since": "2000-01-01", "until": "2000-01-02"})
+    )
+    assert "No events." in page
+    page = _page(client.get("/staff/audit", query_string={"since": "not a date"}))
+    assert "Not a valid date" in page
+
+
+# ---------------------------------------------------------------- outbox
+def test_failed_mail_can_be_requeued_or_sent_to_a_corrected_address(client, world, log_in, smtp):
+    smtp.refused["eva@dead.test"] = "550 5.1.1 no such mailbox"
+    deliver()
+    failed = db.session.scalar(db.select(OutboxMessage).filter_by(status="failed"))
+    assert failed.recipient == "eva@dead.test"
+    log_in("staffer")
+    client.post(f"/staff/outbox/{failed.id}/resend", data={"address": "bad"})
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 2
+    client.post(f"/staff/outbox/{failed.id}/resend", data={"address": "eva@alive.test"})
+    smtp.refused.clear()
+    deliver()
+    [copy] = smtp.to("eva@alive.test")
+    assert copy["Subject"] == failed.subject
+    client.post(f"/staff/outbox/{failed.id}/requeue")
+    deliver()
+    assert smtp.to("eva@dead.test")
+    actions = set(
+        db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.object_type == "mail"))
+    )
+    assert actions == {"mail_resent", "mail_requeued"}
+    page = _page(client.post(f"/staff/outbox/{failed.id}/requeue", follow_redirects=True))
+    assert "has not failed" in page
