@@ -10,8 +10,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 def init_app(app):
     """Register the commands."""
+    from .staff import staff_cli
+
     for command in (worker_command, import_data_command, export_data_command, seed_demo_command):
         app.cli.add_command(command)
+    app.cli.add_command(staff_cli)
 
 
 @click.command("worker")

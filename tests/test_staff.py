@@ -340,3 +340,45 @@ def test_failed_mail_can_be_requeued_or_sent_to_a_corrected_address(client, worl
     assert actions == {"mail_resent", "mail_requeued"}
     page = _page(client.post(f"/staff/outbox/{failed.id}/requeue", follow_redirects=True))
     assert "has not failed" in page
+
+
+# ---------------------------------------------------------------- roles
+ADMIN_POSTS = [
+    ("/staff/requests/{request}/cancel", {"reason": "r"}),
+    ("/staff/requests/{request}/parties/{eva_id}/elsewhere", {"address": "a@b.cz", "reason": "r"}),
+    ("/staff/requests/{request}/parties/{eva_id}/confirm", {"reason": "r", "reference": "x"}),
+]
+
+
+def test_support_cannot_cancel_or_act_for_a_customer_and_admin_can(client, make, world, log_in):
+    make.account("helper", staff=True, staff_role="support")
+    log_in("helper")
+    for url, data in ADMIN_POSTS:
+        assert client.post(_fill(url, world), data=data).status_code == 403, url
+    page = _page(client.get(_fill("/staff/requests/{request}", world)))
+    assert "Resend the link to this address" in page  # support may resend
+    assert "Confirm on behalf" not in page and "An administrator can" in page
+    assert fresh(world["request"].id).party_for(world["eva"].id).confirmed_at is None
+    client.post("/logout")
+    make.account("boss", staff=True, staff_role="admin")
+    log_in("boss")
+    url, data = ADMIN_POSTS[2]
+    assert client.post(_fill(url, world), data=data).status_code == 302
+    assert fresh(world["request"].id).party_for(world["eva"].id).confirmed_at is not None
+
+
+def test_staff_command_adds_lists_and_removes(runner, make):
+    make.account("helper")
+    result = runner.invoke(args=["staff", "add", "helper", "--role", "support"])
+    assert result.exit_code == 0, result.output
+    helper = db.session.scalar(db.select(Account).filter_by(login="helper"))
+    db.session.refresh(helper)
+    assert (helper.is_staff, helper.staff_role) == (True, "support")
+    assert "helper" in runner.invoke(args=["staff", "list"]).output
+    assert runner.invoke(args=["staff", "add", "helper", "--role", "king"]).exit_code != 0
+    assert runner.invoke(args=["staff", "add", "nobody"]).exit_code != 0
+    assert runner.invoke(args=["staff", "remove", "helper"]).exit_code == 0
+    db.session.refresh(helper)
+    assert (helper.is_staff, helper.staff_role) == (False, None)
+    events = db.session.scalars(db.select(AuditEvent.action).filter_by(channel="cli")).all()
+    assert events == ["staff_role_set", "staff_role_removed"]

@@ -28,7 +28,7 @@ class TransferRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(8))
     change: Mapped[str] = mapped_column(String(8), default="both")
-    domain: Mapped[str] = mapped_column(String(253))
+    domain: Mapped[str] = mapped_column(String(253), index=True)  # the staff search
     initiator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     from_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     to_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

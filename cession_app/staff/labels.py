@@ -25,6 +25,8 @@ ACTIONS = {
     "data_imported": _l("Data imported"),
     "mail_requeued": _l("Mail queued again"),
     "mail_resent": _l("Mail sent to another address"),
+    "staff_role_set": _l("Staff role given"),
+    "staff_role_removed": _l("Staff rights taken away"),
 }
 
 CHANNELS = {
@@ -48,4 +50,19 @@ def channel_label(channel):
     return CHANNELS.get(channel, channel)
 
 
-GLOBALS = {"audit_action_label": action_label, "audit_channel_label": channel_label}
+STAFF_ROLES = {"support": _l("Support"), "admin": _l("Administrator")}
+
+
+def staff_role_label(account):
+    """A staff member's role in words."""
+    from .permissions import role_of
+
+    role = role_of(account)
+    return STAFF_ROLES.get(role, role)
+
+
+GLOBALS = {
+    "audit_action_label": action_label,
+    "audit_channel_label": channel_label,
+    "staff_role_label": staff_role_label,
+}

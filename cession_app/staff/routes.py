@@ -23,7 +23,7 @@ from ..models import PaymentRequest, TaxDocumentRequest
 from ..models.outbox import FAILED
 from ..paging import page_arg, paginate
 from ..transfers import operations as transfers
-from . import bp, labels, operations
+from . import bp, labels, operations, permissions
 from .forms import (
     AuditFilterForm,
     CancelForm,
@@ -41,7 +41,19 @@ from .forms import (
 
 @bp.record_once
 def _register_globals(state):
-    state.app.jinja_env.globals.update(labels.GLOBALS, invite_available=invite_available)
+    state.app.jinja_env.globals.update(
+        labels.GLOBALS, invite_available=invite_available, staff_may=_staff_may
+    )
+
+
+def _staff_may(action):
+    return permissions.may(current_user, action)
+
+
+def _require(action):
+    """403 unless the staff member's role allows ``action``."""
+    if not permissions.may(current_user, action):
+        abort(403)
 
 
 @bp.before_request
@@ -190,6 +202,7 @@ def transfer(request_id):
 @bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
 def cancel(request_id):
     """Cancel an open request, with a reason every party is told."""
+    _require("cancel")
     transfer = _request(request_id)
     form = CancelForm()
     if not form.validate_on_submit():
@@ -225,6 +238,7 @@ def resend(request_id, account_id):
 @bp.route("/requests/<int:request_id>/parties/<int:account_id>/elsewhere", methods=["POST"])
 def send_elsewhere(request_id, account_id):
     """Send a party's link once to another address; the account keeps its own."""
+    _require("send_elsewhere")
     transfer = _request(request_id)
     party = _party(transfer, account_id)
     form = SendElsewhereForm()
@@ -245,6 +259,7 @@ def send_elsewhere(request_id, account_id):
 @bp.route("/requests/<int:request_id>/parties/<int:account_id>/confirm", methods=["POST"])
 def confirm_on_behalf(request_id, account_id):
     """Confirm for a party whose identity staff checked; every party is told."""
+    _require("confirm_on_behalf")
     transfer = _request(request_id)
     party = _party(transfer, account_id)
     form = ConfirmOnBehalfForm()
@@ -356,6 +371,7 @@ def requeue(message_id):
 @bp.route("/outbox/<int:message_id>/resend", methods=["POST"])
 def resend_mail(message_id):
     """Send a copy of a message to a corrected address."""
+    _require("resend_mail_elsewhere")
     message = _message(message_id)
     form = ResendMailForm()
     if not form.validate_on_submit():
