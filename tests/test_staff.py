@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from html import unescape
 
 import pytest
@@ -56,7 +57,12 @@ STAFF_POSTS = [
 
 
 def _fill(url, world):
-    return url.format(jan=world["jan"].code, request=world["request"].id, eva_id=world["eva"].id)
+    return url.format(
+        jan=world["jan"].code,
+        request=world["request"].id,
+        eva_id=world["eva"].id,
+        jan_id=world["jan"].id,
+    )
 
 
 def test_customers_get_404_on_every_staff_url_and_nothing_changes(client, world, log_in):
@@ -382,3 +388,33 @@ def test_staff_command_adds_lists_and_removes(runner, make):
     assert (helper.is_staff, helper.staff_role) == (False, None)
     events = db.session.scalars(db.select(AuditEvent.action).filter_by(channel="cli")).all()
     assert events == ["staff_role_set", "staff_role_removed"]
+
+
+# ---------------------------------------------------------------- the parties' history
+def _event_ids(page):
+    return re.findall(r'data-event="(\d+)"', page)
+
+
+def test_party_history_and_staff_timeline_list_the_same_events(client, world, log_in, smtp):
+    deliver()
+    link = link_for(smtp, "eva@dead.test")
+    client.post(link, data={"confirm": "1"}, headers={"User-Agent": "EvaPhone/1.0"})
+    log_in("staffer")
+    client.post(
+        _fill("/staff/requests/{request}/parties/{jan_id}/confirm", world),
+        data={"reason": "Asked at the counter", "reference": "ID card 123"},
+    )
+    client.post("/logout")
+    log_in("eva")
+    party_page = _page(client.get(_fill("/transfers/requests/{request}", world)))
+    client.post("/logout")
+    log_in("staffer")
+    staff_page = _page(client.get(_fill("/staff/requests/{request}", world)))
+    assert _event_ids(party_page) == _event_ids(staff_page)
+    assert len(_event_ids(party_page)) >= 4  # requested, confirmed twice, fully confirmed
+    assert "by our support" in party_page and "Petr Support" not in party_page
+    assert "Asked at the counter" in party_page
+    assert "EvaPhone/1.0" in party_page  # her own device
+    log_in("jan")
+    jan_page = _page(client.get(_fill("/transfers/requests/{request}", world)))
+    assert "EvaPhone/1.0" not in jan_page and "by Eva Svobodová" in jan_page

@@ -204,11 +204,8 @@ def _events():
 
 
 def request_timeline(request_id):
-    """Every event of a request, the oldest first."""
-    query = _events().where(
-        AuditEvent.object_type == "transfer", AuditEvent.object_id == str(request_id)
-    )
-    return db.session.scalars(query.order_by(AuditEvent.created_at, AuditEvent.id)).all()
+    """Every event of a request, the oldest first (the same list its parties see)."""
+    return audit.events_of("transfer", request_id)
 
 
 def customer_events(account, limit=SEARCH_LIMIT):

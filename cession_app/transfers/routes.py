@@ -54,6 +54,7 @@ def detail(request_id):
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
+        history=audit.events_of("transfer", transfer.id),
         me=transfer.party_for(current_user.id),
         respond_form=RespondForm(),
         cancel_form=CancelForm(),
