@@ -72,19 +72,29 @@ def request_number(text):
 
 
 def search(text):
-    """Customers, requests, services and payment requests matching ``text``; exact keys use
-    indexes, a name is matched anywhere in it."""
+    """Customers, requests, services and payment requests matching ``text``.
+
+    Every key is matched exactly through an index; only when nothing matches that way is
+    ``text`` looked for inside the customers' names (a scan of the accounts).
+    """
     text = (text or "").strip()
     if not text:
         return Found()
     lower, domains = text.lower(), domain_forms(text)
-    services = _search_services(text, domains)
-    return Found(
+    found = Found(
         customers=_search_customers(text, lower, domains),
         requests=_search_requests(request_number(text), domains),
-        services=services,
+        services=_search_services(text, domains),
         payment_requests=_search_payment_requests(text),
     )
+    if not found.count and _may_be_a_name(text):
+        found.customers = _search_names(lower)
+    return found
+
+
+def _may_be_a_name(text):
+    """Part of a name: three characters or more, no dot or @, not only digits."""
+    return len(text) >= 3 and not ({".", "@"} & set(text)) and not text.isdigit()
 
 
 def _search_customers(text, lower, domains):
@@ -98,9 +108,13 @@ def _search_customers(text, lower, domains):
         Account.email == lower,
         Account.id.in_(owners),
     ]
-    if len(text) >= 3:
-        conditions.append(db.func.lower(Account.name).contains(lower, autoescape=True))
     query = select(Account).where(or_(*conditions)).order_by(Account.name, Account.id)
+    return db.session.scalars(query.limit(SEARCH_LIMIT)).all()
+
+
+def _search_names(lower):
+    name = db.func.lower(Account.name).contains(lower, autoescape=True)
+    query = select(Account).where(name).order_by(Account.name, Account.id)
     return db.session.scalars(query.limit(SEARCH_LIMIT)).all()
 
 
