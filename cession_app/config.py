@@ -28,6 +28,7 @@ SETTINGS = {
     "MAIL_CLAIM_TIMEOUT": (300, int),
     "MAIL_GIVE_UP_HOURS": (72, int),
     "SUPPORT_EMAIL": ("", str),
+    "REQUIRE_APPROVAL": (False, bool),
     "TRANSFER_REQUESTS_PER_HOUR": (10, int),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
     "RESEND_RATE_LIMIT": ("3 per hour", str),

@@ -57,7 +57,9 @@ def link(endpoint, **values):
 
 def support_address():
     """Where customers report abuse: SUPPORT_EMAIL, else the sender's address."""
-    configured = current_app.config.get("SUPPORT_EMAIL")
+    from . import site_settings  # it records audit events, which load the models
+
+    configured = site_settings.get("SUPPORT_EMAIL")
     return configured or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
 
 

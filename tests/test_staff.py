@@ -418,3 +418,91 @@ def test_party_history_and_staff_timeline_list_the_same_events(client, world, lo
     log_in("jan")
     jan_page = _page(client.get(_fill("/transfers/requests/{request}", world)))
     assert "EvaPhone/1.0" not in jan_page and "by Eva Svobodová" in jan_page
+
+
+# ---------------------------------------------------------------- approval and settings
+def _confirm_all(client, world, log_in):
+    for login in ("jan", "eva"):
+        log_in(login)
+        client.post(_fill("/transfers/requests/{request}/answer", world), data={"confirm": "1"})
+        client.post("/logout")
+
+
+def test_without_approval_a_confirmed_request_executes(client, world, log_in):
+    _confirm_all(client, world, log_in)
+    deliver()
+    assert fresh(world["request"].id).state == "executed"
+
+
+def test_with_approval_a_request_waits_until_staff_approve(app, client, world, log_in):
+    app.config["REQUIRE_APPROVAL"] = True
+    _confirm_all(client, world, log_in)
+    deliver()
+    assert fresh(world["request"].id).state == "approval"
+    log_in("eva")
+    assert "Awaiting approval by the provider" in _page(
+        client.get(_fill("/transfers/requests/{request}", world))
+    )
+    client.post("/logout")
+    log_in("staffer")
+    queue = _page(client.get("/staff/approvals"))
+    assert f'data-request="{world["request"].id}"' in queue
+    client.post(_fill("/staff/requests/{request}/approve", world))
+    deliver()
+    assert fresh(world["request"].id).state == "executed"
+    event = db.session.scalar(db.select(AuditEvent).filter_by(action="transfer_approved"))
+    assert event.channel == "staff" and event.actor_id == world["staffer"].id
+    assert f'data-request="{world["request"].id}"' not in _page(client.get("/staff/approvals"))
+
+
+def test_staff_decline_an_awaiting_request_with_a_reason(app, client, world, log_in, smtp):
+    app.config["REQUIRE_APPROVAL"] = True
+    _confirm_all(client, world, log_in)
+    log_in("staffer")
+    url = _fill("/staff/requests/{request}/reject", world)
+    client.post(url, data={"reason": ""})
+    assert fresh(world["request"].id).state == "approval"
+    client.post(url, data={"reason": "The payer's contract has ended"})
+    assert fresh(world["request"].id).state == "declined"
+    deliver()
+    [mail] = [m for m in smtp.to("jan@novak.cz") if "declined" in m["Subject"]]
+    assert "not approved by our support" in text_of(mail)
+    assert "The payer's contract has ended" in text_of(mail)
+    assert client.post(_fill("/staff/requests/{request}/approve", world)).status_code == 302
+    assert fresh(world["request"].id).state == "declined"
+
+
+def test_admin_settings_change_lifetime_approval_and_support_contact(client, make, world, log_in):
+    make.account("helper", staff=True, staff_role="support")
+    log_in("helper")
+    assert client.get("/staff/settings").status_code == 403
+    assert client.post("/staff/settings", data={"REQUIRE_APPROVAL": "y"}).status_code == 403
+    client.post("/logout")
+    log_in("staffer")
+    data = {
+        "TRANSFER_EXPIRY_DAYS": "5",
+        "REMINDER_DAYS_BEFORE": "7",
+        "REQUIRE_APPROVAL": "y",
+        "SUPPORT_EMAIL": "help@provider.test",
+    }
+    page = _page(client.post("/staff/settings", data=data))
+    assert "The reminder must go out before the request expires." in page
+    data["REMINDER_DAYS_BEFORE"] = "1"
+    client.post("/staff/settings", data=data)
+    page = _page(client.get("/staff/settings"))
+    assert 'value="5"' in page and 'value="help@provider.test"' in page
+    changed = db.session.scalars(db.select(AuditEvent).filter_by(action="setting_changed")).all()
+    assert {e.object_id for e in changed} == {
+        "TRANSFER_EXPIRY_DAYS",
+        "REMINDER_DAYS_BEFORE",
+        "REQUIRE_APPROVAL",
+        "SUPPORT_EMAIL",
+    }
+    # A new request lives five days, and once confirmed waits for approval.
+    other = push(make, world["eva"], world["jan"], make.service(world["eva"], domain="eva.cz"))
+    lifetime = other.expires_at - other.created_at
+    assert round(lifetime.total_seconds() / 86400) == 5
+    assert "help@provider.test" in staff_ops.mailer.support_address()
+    for value in ("0", "91", "x"):
+        page = _page(client.post("/staff/settings", data=data | {"TRANSFER_EXPIRY_DAYS": value}))
+        assert "Between 1 and 90 days" in page or "Please enter a number" in page

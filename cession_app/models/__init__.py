@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
 from .services import PaymentRequest, Service
+from .settings import SiteSetting
 from .transfers import TransferItem, TransferParty, TransferRequest
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "OutboxMessage",
     "PaymentRequest",
     "Service",
+    "SiteSetting",
     "TaxDocumentRequest",
     "TransferItem",
     "TransferParty",

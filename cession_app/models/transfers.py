@@ -9,7 +9,8 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 # Life cycle: awaiting -> confirmed -> executed; or declined, cancelled, expired, failed.
-OPEN_STATES = ("awaiting", "confirmed")
+# With REQUIRE_APPROVAL: awaiting -> approval (staff approve or decline) -> confirmed -> ...
+OPEN_STATES = ("awaiting", "approval", "confirmed")
 END_STATES = ("executed", "declined", "cancelled", "expired", "failed")
 DIRECTIONS = ("push", "pull")  # push: to another customer; pull: to my account
 CHANGES = ("both", "owner", "payer")

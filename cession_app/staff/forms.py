@@ -3,8 +3,18 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
@@ -137,3 +147,50 @@ class AuditFilterForm(FlaskForm):
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
     submit = SubmitField(_l("Filter"))
+
+
+class ApproveForm(FlaskForm):
+    """Approve a confirmed request: it is executed."""
+
+    submit = SubmitField(_l("Approve"))
+
+
+class RejectForm(FlaskForm):
+    """Decline a request awaiting approval, with a reason the parties are told."""
+
+    reason = _reason_field()
+    submit = SubmitField(_l("Decline"))
+
+
+class SettingsForm(FlaskForm):
+    """What an admin may change while the app runs."""
+
+    TRANSFER_EXPIRY_DAYS = IntegerField(
+        _l("Days a request waits for confirmation"),
+        validators=[
+            DataRequired(_l("Please enter a number of days.")),
+            NumberRange(min=1, max=90, message=_l("Between %(min)s and %(max)s days, please.")),
+        ],
+    )
+    REMINDER_DAYS_BEFORE = IntegerField(
+        _l("Days before expiry the reminder goes out"),
+        validators=[
+            InputRequired(_l("Please enter a number of days.")),
+            NumberRange(min=0, max=89, message=_l("Between %(min)s and %(max)s days, please.")),
+        ],
+        description=_l("0: no reminder."),
+    )
+    REQUIRE_APPROVAL = BooleanField(_l("Confirmed requests wait for approval by staff"))
+    SUPPORT_EMAIL = StringField(
+        _l("Support contact shown to customers"),
+        validators=[Optional(), ValidAddress()],
+        filters=[_strip],
+        description=_l("Empty: the sender address of the mails."),
+    )
+    submit = SubmitField(_l("Save"))
+
+    def validate_REMINDER_DAYS_BEFORE(self, field):  # noqa: N802 (the setting's name)
+        """The reminder must come before the request expires."""
+        expiry = self.TRANSFER_EXPIRY_DAYS.data
+        if field.data is not None and expiry and field.data >= expiry:
+            raise ValidationError(_l("The reminder must go out before the request expires."))

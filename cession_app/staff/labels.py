@@ -15,6 +15,8 @@ ACTIONS = {
     "transfer_link_resent": _l("Confirmation link sent again"),
     "transfer_link_sent_elsewhere": _l("Confirmation link sent to another address"),
     "transfer_reminded": _l("Reminder sent"),
+    "transfer_approved": _l("Approved by the provider"),
+    "setting_changed": _l("Setting changed"),
     "payment_marked_paid": _l("Payment request marked paid"),
     "tax_document_requested": _l("New tax document requested"),
     "tax_document_done": _l("New tax document issued"),

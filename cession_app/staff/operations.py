@@ -153,6 +153,17 @@ def _search_payment_requests(text):
     return db.session.scalars(query).unique().all()
 
 
+def awaiting_approval(page, per_page):
+    """Requests waiting for a staff member's approval, the longest waiting first."""
+    query = (
+        select(TransferRequest)
+        .where(TransferRequest.state == "approval")
+        .options(joinedload(TransferRequest.from_account), joinedload(TransferRequest.to_account))
+        .order_by(TransferRequest.confirmed_at, TransferRequest.id)
+    )
+    return paging.paginate(query, page, per_page)
+
+
 # ---------------------------------------------------------------- customers
 def find_customer(code):
     """The account with this customer code, or None."""

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import addresses, audit, mailer
+from .. import addresses, audit, mailer, site_settings
 from ..billing import operations as billing
 from ..extensions import db, login_manager
 from ..i18n import _zone
@@ -25,16 +25,19 @@ from ..paging import page_arg, paginate
 from ..transfers import operations as transfers
 from . import bp, labels, operations, permissions
 from .forms import (
+    ApproveForm,
     AuditFilterForm,
     CancelForm,
     ConfirmOnBehalfForm,
     MarkDoneForm,
     MarkPaidForm,
+    RejectForm,
     RequeueForm,
     ResendForm,
     ResendMailForm,
     SearchForm,
     SendElsewhereForm,
+    SettingsForm,
     UnpaidSearchForm,
 )
 
@@ -277,6 +280,69 @@ def confirm_on_behalf(request_id, account_id):
         if transfer.state == "confirmed":
             flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
     return _to_request(transfer)
+
+
+# ---------------------------------------------------------------- approvals
+@bp.route("/approvals")
+def approvals():
+    """Requests everyone confirmed that wait for a staff member's approval."""
+    return render_template(
+        "staff/approvals.html",
+        requests=operations.awaiting_approval(page_arg(), _per_page()),
+        approve_form=ApproveForm(formdata=None),
+        reject_form=RejectForm(formdata=None),
+        approval_on=site_settings.get("REQUIRE_APPROVAL"),
+    )
+
+
+@bp.route("/requests/<int:request_id>/approve", methods=["POST"])
+def approve(request_id):
+    """Approve a request: the worker executes it."""
+    transfer = _request(request_id)
+    if ApproveForm().validate_on_submit():
+        try:
+            transfers.approve(transfer, current_user)
+        except transfers.ActionRefused as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("Approved: the transfer will be executed shortly."), "success")
+    return redirect(url_for("staff.approvals"))
+
+
+@bp.route("/requests/<int:request_id>/reject", methods=["POST"])
+def reject(request_id):
+    """Decline a request awaiting approval; the parties are told the reason."""
+    transfer = _request(request_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        try:
+            transfers.reject(transfer, current_user, form.reason.data)
+        except transfers.ActionRefused as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("Declined. Everyone involved will be told the reason."), "info")
+    return redirect(url_for("staff.approvals"))
+
+
+# ---------------------------------------------------------------- settings
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """Admins: request lifetime and reminder, approval, the support contact."""
+    _require("settings")
+    form = SettingsForm(data=site_settings.current())
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in site_settings.EDITABLE}
+        values["SUPPORT_EMAIL"] = values["SUPPORT_EMAIL"] or ""
+        changed = site_settings.save(values, current_user)
+        db.session.commit()
+        if changed:
+            flash(_("The settings have been saved."), "success")
+        else:
+            flash(_("Nothing was changed."), "info")
+        return redirect(url_for("staff.settings"))
+    return render_template("staff/settings.html", form=form)
 
 
 # ---------------------------------------------------------------- audit trail

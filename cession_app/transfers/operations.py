@@ -14,7 +14,7 @@ from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import addresses, audit, mailer, tokens
+from .. import addresses, audit, mailer, site_settings, tokens
 from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
@@ -221,7 +221,7 @@ def _build_request(initiator, direction, domain, other, services, change, notify
         submit_key=submit_key,
         state="awaiting",
         created_at=now,
-        expires_at=now + timedelta(days=current_app.config["TRANSFER_EXPIRY_DAYS"]),
+        expires_at=now + timedelta(days=site_settings.get("TRANSFER_EXPIRY_DAYS")),
     )
     triples = []
     for service in services:
@@ -281,7 +281,9 @@ class LinkRefused(Exception):
 
 def check_link(request_id, token):
     """The (request, party) a confirmation link is for, or LinkRefused saying why not."""
-    max_age = current_app.config["TRANSFER_EXPIRY_DAYS"] * 86400
+    # A link lives as long as the longest lifetime a request may have been given.
+    days = current_app.config["TRANSFER_EXPIRY_DAYS"], site_settings.get("TRANSFER_EXPIRY_DAYS")
+    max_age = max(days) * 86400
     try:
         payload = tokens.load_token(CONFIRM_PURPOSE, token, max_age=max_age)
     except tokens.TokenExpired as exc:
@@ -465,10 +467,33 @@ def confirm(request, party):
     now = utcnow()
     party.confirmed_at = now
     audit.record("transfer_confirmed", "transfer", request.id, actor=party.account_id)
-    if all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
-        request.state = "confirmed"
-        request.confirmed_at = now
-        audit.record("transfer_fully_confirmed", "transfer", request.id)
+    _when_all_confirmed(request, now)
+    db.session.commit()
+    return request
+
+
+def _when_all_confirmed(request, now):
+    """Once every party confirmed: confirmed (executed soon), or awaiting staff approval."""
+    if not all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
+        return
+    request.confirmed_at = now
+    request.state = "approval" if site_settings.get("REQUIRE_APPROVAL") else "confirmed"
+    audit.record("transfer_fully_confirmed", "transfer", request.id)
+
+
+def approve(request, actor):
+    """Staff approve a confirmed request: the worker executes it."""
+    request = _locked_or_refuse(request, ("approval",))
+    request.state = "confirmed"
+    audit.record("transfer_approved", "transfer", request.id, actor=actor.id)
+    db.session.commit()
+    return request
+
+
+def reject(request, actor, reason):
+    """Staff decline a request awaiting approval; every party is told why."""
+    request = _locked_or_refuse(request, ("approval",))
+    _end(request, "declined", actor=actor.id, staff_reason=reason, by_staff=True)
     db.session.commit()
     return request
 
@@ -583,10 +608,7 @@ def confirm_on_behalf(request, party, actor, reason, reference):
         reference=reference,
     )
     queue_staff_notice(request, "confirmed_on_behalf", party, reason, reference=reference)
-    if all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
-        request.state = "confirmed"
-        request.confirmed_at = now
-        audit.record("transfer_fully_confirmed", "transfer", request.id)
+    _when_all_confirmed(request, now)
     db.session.commit()
     return request
 
@@ -635,7 +657,7 @@ def expire_due(now=None):
 def remind_due(now=None):
     """Parties that have not answered get one reminder REMINDER_DAYS_BEFORE days before expiry."""
     now = now or utcnow()
-    horizon = now + timedelta(days=current_app.config["REMINDER_DAYS_BEFORE"])
+    horizon = now + timedelta(days=site_settings.get("REMINDER_DAYS_BEFORE"))
     query = (
         select(TransferParty.request_id, TransferParty.account_id)
         .join(TransferParty.request)

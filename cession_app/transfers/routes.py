@@ -70,6 +70,8 @@ def _answer(transfer, party, form):
             flash(_("Thank you, you have confirmed the transfer."), "success")
             if transfer.state == "confirmed":
                 flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
+            elif transfer.state == "approval":
+                flash(_("Everyone has confirmed. The provider approves the transfer next."), "info")
         elif form.decline.data:
             operations.decline(transfer, party)
             flash(_("You have declined the transfer. Everyone involved will be told."), "info")
