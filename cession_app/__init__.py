@@ -114,6 +114,7 @@ def _register_blueprints(app):
     from .accounts import bp as accounts_bp
     from .billing import bp as billing_bp
     from .dev import bp as dev_bp
+    from .protection import bp as protection_bp
     from .services import bp as services_bp
     from .staff import bp as staff_bp
     from .transfers import bp as transfers_bp
@@ -123,6 +124,7 @@ def _register_blueprints(app):
     app.register_blueprint(transfers_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(protection_bp)
     if app.config["DEV_MAILBOX"]:  # only `make run` turns it on (see security.check_config)
         app.register_blueprint(dev_bp)
 

@@ -12,7 +12,13 @@ def init_app(app):
     """Register the commands."""
     from .staff import staff_cli
 
-    for command in (worker_command, import_data_command, export_data_command, seed_demo_command):
+    for command in (
+        worker_command,
+        import_data_command,
+        export_data_command,
+        seed_demo_command,
+        verify_record_command,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(staff_cli)
 
@@ -117,3 +123,16 @@ def seed_demo_command(if_empty):
         return
     summary = _import_or_fail(demo.document(), "demo data")
     click.echo(f"Demo data: {dataio.summary_line(summary)}")
+
+
+@click.command("verify-record")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+def verify_record_command(file):
+    """Check that a transfer record PDF is a copy we issued, unchanged (exit 1 if not)."""
+    from .transfers import record
+
+    verdict = record.verify(file.read())
+    click.echo(verdict.message)
+    if not verdict.ok:
+        raise SystemExit(1)

@@ -30,6 +30,7 @@ SETTINGS = {
     "SUPPORT_EMAIL": ("", str),
     "REQUIRE_APPROVAL": (False, bool),
     "TRANSFER_REQUESTS_PER_HOUR": (10, int),
+    "TRANSFER_LOCK_DAYS_AFTER_MOVE": (0, int),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
     "RESEND_RATE_LIMIT": ("3 per hour", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),

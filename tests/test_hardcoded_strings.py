@@ -26,6 +26,7 @@ from cession_app.config import LANGUAGES
 from cession_app.extensions import db
 from cession_app.models import Account, OutboxMessage, Service, TaxDocumentRequest
 from cession_app.models.base import utcnow
+from cession_app.protection import operations as protection
 from cession_app.services import operations as services_operations
 from cession_app.transfers import operations
 from tests import factories
@@ -322,6 +323,12 @@ PAGES = {
     "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
     "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
     "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "transfers.record_pdf": Page(skip="a PDF: tests/test_transfer_record.py reads its text"),
+    "protection.index": [
+        Page(),  # not locked
+        Page(login="svoboda", setup=lambda c, w: _locked(w.other, unlocking=False)),
+        Page(login="kowalski", setup=lambda c, w: _locked(w.payer, unlocking=True)),
+    ],
     "billing.index": Page(),  # unpaid and paid rows, the tax-document requests
     "billing.document": [
         Page(values=lambda w: {"external_id": w.documents["unpaid"].external_id}),
@@ -354,6 +361,13 @@ PAGES = {
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
     "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _locked(account, unlocking):
+    """An account with transfers out locked (and an unlock under way)."""
+    account.outgoing_locked = True
+    account.outgoing_unlock_at = utcnow() + timedelta(hours=20) if unlocking else None
+    db.session.commit()
 
 
 def _mail_trouble(w):
@@ -736,17 +750,26 @@ def _reminder(w):
     return _outbox(w, "reminder")
 
 
+def _unlock_notice(w):
+    protection.lock(w.me)
+    protection.request_unlock(w.me)
+    return _outbox(w, "outgoing_unlock")
+
+
 # template -> how to produce its mails from the world (through the real operations).
 def _staff_notices(w):
     """Support sends a party's link elsewhere, then confirms on its behalf."""
-    request = _pushed(w.me, w.other, w.services["domain"])
-    party = request.party_for(w.other.id)
+    # Eva Svobodová hands over (novak has locked his outgoing transfers by now).
+    service = factories.service(w.other, domain="svoboda.biz", kind="domain")
+    request = _pushed(w.other, w.me, service)
+    party = request.party_for(w.me.id)
     operations.send_link_elsewhere(request, party, "new@svoboda.cz", w.staff, "Phone call")
     operations.confirm_on_behalf(request, party, w.staff, "Dead mailbox", "ID card")
     return _outbox(w, "staff_notice")
 
 
 MAILS = {
+    "outgoing_unlock": _unlock_notice,
     "confirm_request": lambda w: _outbox(w, "confirm_request"),  # written with the request
     "request_notice": lambda w: _outbox(w, "request_notice"),  # old payer, extra address
     "reminder": _reminder,

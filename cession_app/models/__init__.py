@@ -4,6 +4,7 @@ from .accounts import Account
 from .audit import AuditEvent
 from .billing import TaxDocumentRequest
 from .outbox import OutboxMessage
+from .records import TransferRecord, TransferRecordCopy
 from .services import PaymentRequest, Service
 from .settings import SiteSetting
 from .transfers import TransferItem, TransferParty, TransferRequest
@@ -16,6 +17,8 @@ __all__ = [
     "Service",
     "SiteSetting",
     "TaxDocumentRequest",
+    "TransferRecord",
+    "TransferRecordCopy",
     "TransferItem",
     "TransferParty",
     "TransferRequest",

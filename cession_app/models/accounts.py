@@ -2,13 +2,15 @@
 
 import secrets
 import string
+from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String, Text
+from sqlalchemy import Boolean, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from .base import UTCDateTime
 
 
 def new_customer_code():
@@ -38,6 +40,15 @@ class Account(UserMixin, db.Model):
     # Staff only: "support" (read, resend, retry mail) or "admin" (also cancel, confirm on
     # behalf, settings); staff without a role are admins, as all staff were before roles.
     staff_role: Mapped[str | None] = mapped_column(String(16))
+    # Protection settings (cession_app/protection/): no request may move services out while
+    # locked; an unlock takes effect at outgoing_unlock_at, a day after it was asked for.
+    outgoing_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    outgoing_unlock_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirm_with_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # Customer codes (space-separated) whose requests that move services here are accepted.
+    auto_accept_from: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def set_password(self, password):
         """Store a strong (scrypt) hash of the password."""

@@ -1,12 +1,13 @@
 """Services (grouped by domain into business cases) and their payment requests."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .base import UTCDateTime
 
 SERVICE_STATES = ("active", "expired", "terminating")
 
@@ -29,6 +30,8 @@ class Service(db.Model):
     expires_on: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16), default="active")
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When a transfer last changed its owner (the lock after a move counts from here).
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner = relationship("Account", foreign_keys=[owner_id])
     payer = relationship("Account", foreign_keys=[payer_id])

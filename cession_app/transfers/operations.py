@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, true, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,10 +19,11 @@ from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
-from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
+from ..models import Account, AuditEvent, Service, TransferItem, TransferParty, TransferRequest
 from ..models.base import utcnow
 from ..models.transfers import OPEN_STATES
 from . import labels, rules
+from . import record as transfer_record
 
 log = logging.getLogger("cession.transfers")
 
@@ -60,14 +61,25 @@ def case_services(domain, owner_id):
     return db.session.scalars(query).all()
 
 
-def check_services(services, *, direction, initiator_id, other_id, exclude_request_id=None):
-    """All rules over the chosen services: {service: [Reason]} for those that cannot move."""
+def check_services(
+    services, *, direction, initiator_id, other_id, exclude_request_id=None, creating=True
+):
+    """All rules over the chosen services: {service: [Reason]} for those that cannot move.
+
+    The owners' protection (a lock on outgoing transfers, the lock after a move) decides
+    whether a request may be made (``creating``), not whether one already agreed executes.
+    """
     locked = locked_service_ids([s.id for s in services], exclude_request_id)
+    now, lock_days = utcnow(), current_app.config["TRANSFER_LOCK_DAYS_AFTER_MOVE"]
     found = {}
     for service in services:
         reasons = rules.ownership_reasons(
             service, direction=direction, initiator_id=initiator_id, other_id=other_id
         ) + rules.service_reasons(service, locked=service.id in locked)
+        if creating and not any(r.code == "not_owner" for r in reasons):
+            reasons += rules.protection_reasons(
+                service, service.owner, now=now, lock_days=lock_days
+            )
         if reasons:
             found[service] = reasons
     return found
@@ -155,6 +167,7 @@ def create_request(
         change=change,
         services=[s.external_id for s in services],
     )
+    _accept_automatically(request)
     queue_creation_mails(request)
     db.session.commit()
     return request
@@ -348,10 +361,32 @@ def queue_confirmation(request, party, template="confirm_request"):
     party.link_sent_at = utcnow()
 
 
+def _accept_automatically(request):
+    """Parties that only gain services, from an account on their auto-accept list, confirm."""
+    from_code = db.session.get(Account, request.from_account_id).code
+    now = utcnow()
+    for party in request.parties:
+        if (
+            party.must_confirm
+            and party.account_id != request.initiator_id
+            and rules.accepts_automatically(party.account, party.role_list, from_code)
+        ):
+            party.confirmed_at = now
+            audit.record(
+                "transfer_confirmed",
+                "transfer",
+                request.id,
+                actor=party.account_id,
+                channel="system",
+                automatic=True,
+            )
+    _confirmed_if_everyone(request, now)
+
+
 def queue_creation_mails(request):
     """Links to the confirming parties; a notice to the others and to the extra address."""
     for party in request.parties:
-        if party.must_confirm:
+        if party.must_confirm and party.confirmed_at is None:
             queue_confirmation(request, party)
         else:
             account = db.session.get(Account, party.account_id)
@@ -360,6 +395,7 @@ def queue_creation_mails(request):
                 _l("Services of %(domain)s are being transferred", domain=request.domain),
                 account,
                 request=request,
+                accepted_automatically=party.confirmed_at is not None,
                 details_url=mailer.link("transfers.detail", request_id=request.id),
             )
     if request.notify_email:
@@ -460,19 +496,7 @@ def _acting_party(request, account_id):
     return party
 
 
-def confirm(request, party):
-    """The party confirms (once); the last confirmation makes the request confirmed."""
-    request = _locked_or_refuse(request, ("awaiting",))
-    party = _acting_party(request, party.account_id)
-    now = utcnow()
-    party.confirmed_at = now
-    audit.record("transfer_confirmed", "transfer", request.id, actor=party.account_id)
-    _when_all_confirmed(request, now)
-    db.session.commit()
-    return request
-
-
-def _when_all_confirmed(request, now):
+def _confirmed_if_everyone(request, now):
     """Once every party confirmed: confirmed (executed soon), or awaiting staff approval."""
     if not all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
         return
@@ -494,6 +518,58 @@ def reject(request, actor, reason):
     """Staff decline a request awaiting approval; every party is told why."""
     request = _locked_or_refuse(request, ("approval",))
     _end(request, "declined", actor=actor.id, staff_reason=reason, by_staff=True)
+    db.session.commit()
+    return request
+
+
+def password_needed(party):
+    """True when the party's account asks for its password to confirm (not for staff)."""
+    return bool(party.account.confirm_with_password) and audit.current_channel() != "staff"
+
+
+PASSWORD_TRIES_PER_HOUR = 5
+
+
+def _check_confirm_password(request, party, password):
+    """Refuse (and count) a wrong password; after five wrong ones an hour, refuse them all."""
+    since = utcnow() - timedelta(hours=1)
+    tries = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "transfer_password_refused",
+            AuditEvent.object_type == "transfer",
+            AuditEvent.object_id == str(request.id),
+            AuditEvent.actor_id == party.account_id,
+            AuditEvent.created_at >= since,
+        )
+    )
+    if tries >= PASSWORD_TRIES_PER_HOUR:
+        db.session.rollback()
+        raise ActionRefused(
+            _l("The password was wrong too many times. Please try again in an hour.")
+        )
+    if party.account.check_password(password or ""):
+        return
+    db.session.rollback()
+    audit.record("transfer_password_refused", "transfer", request.id, actor=party.account_id)
+    db.session.commit()
+    raise ActionRefused(
+        _l("Your protection settings ask for your password to confirm. It did not match.")
+    )
+
+
+def confirm(request, party, password=None):
+    """The party confirms (once); the last confirmation makes the request confirmed.
+
+    An account whose protection settings ask for it must give its password too.
+    """
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _acting_party(request, party.account_id)
+    if password_needed(party):
+        _check_confirm_password(request, party, password)
+    now = utcnow()
+    party.confirmed_at = now
+    audit.record("transfer_confirmed", "transfer", request.id, actor=party.account_id)
+    _confirmed_if_everyone(request, now)
     db.session.commit()
     return request
 
@@ -608,7 +684,7 @@ def confirm_on_behalf(request, party, actor, reason, reference):
         reference=reference,
     )
     queue_staff_notice(request, "confirmed_on_behalf", party, reason, reference=reference)
-    _when_all_confirmed(request, now)
+    _confirmed_if_everyone(request, now)
     db.session.commit()
     return request
 
@@ -743,8 +819,11 @@ def execute(request):
         db.session.commit()
         log.warning("transfer request %s failed: %s", request.id, problems)
         return False
+    now = utcnow()
     for item in request.items:
         service = services[item.service_id]
+        if service.owner_id != item.new_owner_id:
+            service.moved_at = now
         service.owner_id = item.new_owner_id
         service.payer_id = item.new_payer_id
     _end(request, "executed", services=[s.external_id for s in services.values()])
@@ -780,6 +859,7 @@ def execution_problems(request, services):
         initiator_id=request.initiator_id,
         other_id=_other_id(request),
         exclude_request_id=request.id,
+        creating=False,
     )
     problems = []
     for item in request.items:
@@ -854,6 +934,7 @@ def _end(request, state, actor=None, **details):
     for item in request.items:
         item.active = False
     audit.record(f"transfer_{state}", "transfer", request.id, actor=actor, **details)
+    transfer_record.freeze(request)
     queue_end_mails(request, staff_reason=details.get("staff_reason"))
 
 

@@ -5,6 +5,7 @@ today's date), so the same rules run in the wizard, at submit and at execution.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ..i18n import fmt_date, fmt_money
 from ..i18n import lazy_gettext as _l
@@ -136,3 +137,52 @@ def change_reasons(change, direction, initiator_id, other_id, service):
             )
         ]
     return []
+
+
+# ---------------------------------------------------------------- protection settings
+def outgoing_locked(account, now):
+    """True while the account's lock on outgoing transfers holds (an unlock waits a day)."""
+    unlock_at = account.outgoing_unlock_at
+    return bool(account.outgoing_locked) and (unlock_at is None or now < unlock_at)
+
+
+def protection_reasons(service, owner, *, now, lock_days):
+    """Why a new request may not take ``service`` out of ``owner``'s account right now."""
+    reasons = []
+    if outgoing_locked(owner, now):
+        reasons.append(
+            Reason(
+                "outgoing_locked",
+                _l(
+                    "Its owner has locked transfers out of the account in the protection"
+                    " settings. It can be requested once the owner unlocks them."
+                ),
+            )
+        )
+    if lock_days and service.moved_at is not None:
+        until = service.moved_at + timedelta(days=lock_days)
+        if now < until:
+            reasons.append(
+                Reason(
+                    "recently_moved",
+                    _l(
+                        "This service changed owner on %(moved)s. It can be transferred"
+                        " again from %(until)s.",
+                        moved=fmt_date(service.moved_at),
+                        until=fmt_date(until),
+                    ),
+                )
+            )
+    return reasons
+
+
+def auto_accept_codes(text):
+    """The customer codes of an auto-accept list, lower case, in their order, once each."""
+    return list(dict.fromkeys(code.lower() for code in (text or "").replace(",", " ").split()))
+
+
+def accepts_automatically(account, roles, from_code):
+    """True when ``account`` only gains services in a request from an account it listed."""
+    receiving = {"owner_to", "payer_to"}
+    listed = auto_accept_codes(account.auto_accept_from)
+    return bool(roles) and set(roles) <= receiving and from_code.lower() in listed
