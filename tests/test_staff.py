@@ -3,13 +3,17 @@
 import csv
 import io
 import re
+import sys
+import types
 from html import unescape
 
 import pytest
 
+import cession_app.accounts as accounts_package
 from cession_app.extensions import db
 from cession_app.models import Account, AuditEvent, OutboxMessage
 from cession_app.staff import operations as staff_ops
+from cession_app.staff.routes import invite_available
 from tests.lifecycle_helpers import deliver, fresh, link_for, push, text_of
 
 IDN_UNICODE = "žluťoučký.cz"
@@ -506,3 +510,24 @@ def test_admin_settings_change_lifetime_approval_and_support_contact(client, mak
     for value in ("0", "91", "x"):
         page = _page(client.post("/staff/settings", data=data | {"TRANSFER_EXPIRY_DAYS": value}))
         assert "Between 1 and 90 days" in page or "Please enter a number" in page
+
+
+# ---------------------------------------------------------------- invitation (accounts feature)
+def test_invite_button_only_when_the_accounts_feature_provides_it(
+    client, world, log_in, monkeypatch
+):
+    log_in("staffer")
+    url = _fill("/staff/customers/{jan}", world)
+    invite_url = _fill("/staff/customers/{jan}/invite", world)
+    if not invite_available():  # until accounts.operations.invite lands
+        assert invite_url not in _page(client.get(url))
+        assert client.post(invite_url).status_code == 404
+    calls = []
+    fake = types.ModuleType("cession_app.accounts.operations")
+    fake.invite = lambda account, *, actor=None: calls.append((account.id, actor.id)) or True
+    monkeypatch.setitem(sys.modules, "cession_app.accounts.operations", fake)
+    monkeypatch.setattr(accounts_package, "operations", fake, raising=False)
+    assert invite_url in _page(client.get(url))
+    page = _page(client.post(invite_url, follow_redirects=True))
+    assert "An invitation to set a password has been sent." in page
+    assert calls == [(world["jan"].id, world["staffer"].id)]
