@@ -251,11 +251,11 @@ def figures_for(backend, raw, plan):
         rss is not None and rss < TARGETS["rss_mb"],
         unit="MB",
     )
-    # The peak comes from log-in: scrypt is memory-hard by design (32 MB per hash).
+    # The peak comes from log-in: argon2id is memory-hard by design (19 MiB per hash).
     _row(
         rows,
         backend,
-        "web worker RSS after the load (VmRSS; the peak is scrypt at log-in)",
+        "web worker RSS after the load (VmRSS; the peak is argon2id at log-in)",
         pages_l.get("rss_now_mb"),
         unit="MB",
     )

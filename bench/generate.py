@@ -2,7 +2,7 @@
 
 No web and no ORM objects: SQLAlchemy Core ``insert()`` with executemany in batches
 (SQLite), ``COPY`` (PostgreSQL). Explicit ids, so rows refer to each other without
-reading anything back. One scrypt hash is computed once and shared by every account.
+reading anything back. One argon2id hash is computed once and shared by every account.
 """
 
 import itertools
@@ -14,9 +14,8 @@ from pathlib import Path
 
 import flask_migrate
 from sqlalchemy import MetaData, func, select, text
-from werkzeug.security import generate_password_hash
 
-from cession_app import create_app, init_migrations
+from cession_app import create_app, init_migrations, passwords
 from cession_app.extensions import db
 from cession_app.models import (
     Account,
@@ -404,8 +403,9 @@ def generate(url, n_services, fresh=True):
     schema_s = time.perf_counter() - started
     now = datetime.now(UTC).replace(microsecond=0)
     lay = Layout(n_services, date.today(), now)
-    pw_hash = generate_password_hash(PASSWORD, method="scrypt")
     app = bench_app(url)
+    with app.app_context():
+        pw_hash = passwords.hash_password(PASSWORD)
     counts = {}
     with app.app_context(), db.engine.begin() as conn:
         counts["accounts"] = bulk_insert(conn, Account.__table__, _accounts(lay, pw_hash))

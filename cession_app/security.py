@@ -12,7 +12,11 @@
 """
 
 import ipaddress
+import logging
+import os
 import re
+import shlex
+import sys
 from urllib.parse import urlsplit
 
 from flask import current_app, request
@@ -101,6 +105,47 @@ def check_config(config):
         raise RuntimeError("TRUSTED_PROXIES must be 0 or more (see README, Settings).")
 
 
+def configured_web_workers(environ=None, argv=None):
+    """How many web workers gunicorn will start, as far as its settings tell (else 1).
+
+    gunicorn takes ``--workers``/``-w`` from its command line or GUNICORN_CMD_ARGS, else
+    WEB_CONCURRENCY.
+    """
+    environ = os.environ if environ is None else environ
+    argv = sys.argv if argv is None else argv
+    args = shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))
+    if argv and "gunicorn" in os.path.basename(argv[0]):
+        args += list(argv[1:])
+    workers = environ.get("WEB_CONCURRENCY")
+    for index, arg in enumerate(args):
+        if arg in ("-w", "--workers") and index + 1 < len(args):
+            workers = args[index + 1]
+        elif arg.startswith("--workers="):
+            workers = arg.partition("=")[2]
+        elif arg.startswith("-w") and arg[2:].isdigit():
+            workers = arg[2:]
+    try:
+        return max(1, int(workers or 1))
+    except ValueError:
+        return 1
+
+
+def warn_about_limit_storage(config, workers=None):
+    """Warn when per-address limits are counted in memory by several web workers."""
+    workers = configured_web_workers() if workers is None else workers
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        logging.getLogger("cession").warning(
+            "RATELIMIT_STORAGE_URI is memory:// with %d web workers: each worker counts"
+            " requests on its own, so the limits per address allow up to %d times as many."
+            " Use a shared storage such as redis://localhost:6379 (README, Running behind"
+            " nginx).",
+            workers,
+            workers,
+        )
+        return True
+    return False
+
+
 def init_url_map(app):
     """Bound ``<int:...>`` in every URL; call before the blueprints are registered."""
     app.url_map.converters["int"] = IdConverter
@@ -149,4 +194,5 @@ def init_app(app):
         hops = cfg["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.before_request(_check_input)
+    warn_about_limit_storage(cfg)
     app.after_request(_no_store)

@@ -166,6 +166,12 @@ def base_config(tmp_path, backend, smtp_port):
         "MAIL_DEFAULT_SENDER": "cession <noreply@cession.test>",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": True,
+        # argon2id at the lowest cost: tests hash many passwords (production: README).
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 64,
+        "PASSWORD_HASH_PARALLELISM": 1,
+        # On by default; tests/security/test_two_factor.py turns it on where it is tested.
+        "TWO_FACTOR_REQUIRED_FOR_STAFF": False,
     }
 
 

@@ -134,9 +134,13 @@ def _js_string(literal):
 
 
 class _VisibleText(HTMLParser):
-    """Collects what a reader sees: text nodes, and titles, labels and button values."""
+    """Collects what a reader sees: text nodes, and titles, labels and button values.
 
-    SKIP = {"script", "style"}
+    Elements marked ``translate="no"`` (codes and keys to type as shown) are left out.
+    """
+
+    # <code>: identifiers and machine text (paths, field names, SMTP answers), never translated.
+    SKIP = {"script", "style", "code"}
     ATTRIBUTES = {"title", "alt", "placeholder", "aria-label"}
     BUTTONS = {"submit", "button", "reset"}
 
@@ -144,11 +148,13 @@ class _VisibleText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.texts = []
         self._skipping = 0
+        self._skipped = []  # the tags skipped, innermost last
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self._skipping += 1
         attrs = dict(attrs)
+        if tag in self.SKIP or attrs.get("translate") == "no":
+            self._skipping += 1
+            self._skipped.append(tag)
         for name, value in attrs.items():
             if value is None:
                 continue
@@ -162,7 +168,8 @@ class _VisibleText(HTMLParser):
                     self.texts.append(_js_string(literal))
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP and self._skipping:
+        if self._skipped and self._skipped[-1] == tag:
+            self._skipped.pop()
             self._skipping -= 1
 
     def handle_data(self, data):

@@ -14,17 +14,25 @@ from datetime import timedelta
 from importlib.metadata import version
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import template_rendered, url_for
 from flask_babel import force_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from cession_app import i18n, worker
+from cession_app.accounts import operations as accounts
 from cession_app.accounts.forms import timezone_choices
 from cession_app.billing import operations as billing
 from cession_app.config import LANGUAGES
 from cession_app.extensions import db
-from cession_app.models import Account, OutboxMessage, Service, TaxDocumentRequest
+from cession_app.models import (
+    Account,
+    HolderChange,
+    OutboxMessage,
+    Service,
+    TaxDocumentRequest,
+)
 from cession_app.models.base import utcnow
 from cession_app.protection import operations as protection
 from cession_app.services import operations as services_operations
@@ -292,11 +300,48 @@ def _link(request, account):
     }
 
 
+def _email_link(w, purpose):
+    from cession_app import tokens
+
+    print_ = tokens.fingerprint(w.me.id, w.me.email)
+    payload = {"a": w.me.id, "e": "jan@new.example", "o": "jan@old.example", "f": print_}
+    return {"token": tokens.make_token(purpose, payload)}
+
+
+def _password_link(w, purpose):
+    return {"token": accounts.password_token(w.other, purpose)}
+
+
 PAGES = {
     "static": Page(skip="files, not pages"),
+    # The API: JSON for programs, in the language of Accept-Language (tests/api).
+    **{
+        f"api.{name}": Page(skip="JSON: tests/api")
+        for name in (
+            "get_account get_payment_request get_service get_transfer list_accounts list_events"
+            " list_payment_requests list_services list_transfers openapi_json"
+        ).split()
+    },
+    "api.reference": Page(anonymous=True),
+    "health.healthz": Page(skip="JSON for monitoring: tests/test_health.py", status=503),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
+    "accounts.forgot_password": Page(anonymous=True),
+    "accounts.login_code": Page(anonymous=True, status=302),  # no password given: log-in page
+    "accounts.two_factor_setup": Page(),
+    "accounts.sso": Page(anonymous=True, status=404),  # off: SSO_SECRET is not set
+    "accounts.oidc_start": Page(anonymous=True, status=404),  # off: OIDC_ISSUER is not set
+    "accounts.oidc_callback": Page(anonymous=True, status=404),
+    "accounts.reset_password": [
+        Page(values=lambda w: _password_link(w, accounts.RESET), anonymous=True),
+        Page(values=lambda w: {"token": "x"}, anonymous=True, status=400),
+    ],
+    "accounts.confirm_email": Page(values=lambda w: _email_link(w, accounts.EMAIL_CHANGE)),
+    "accounts.undo_email": Page(values=lambda w: _email_link(w, accounts.EMAIL_UNDO)),
+    "accounts.accept_invitation": Page(
+        values=lambda w: _password_link(w, accounts.INVITATION), anonymous=True
+    ),
     "services.index": Page(),
     "services.detail": [
         Page(values=lambda w: {"external_id": w.web.external_id}),  # as owner
@@ -328,6 +373,12 @@ PAGES = {
         Page(),  # not locked
         Page(login="svoboda", setup=lambda c, w: _locked(w.other, unlocking=False)),
         Page(login="kowalski", setup=lambda c, w: _locked(w.payer, unlocking=True)),
+    ],
+    "holder.index": [
+        Page(login="dvorak", setup=lambda c, w: _holder_tasks(w)),
+        Page(
+            values=lambda w: {"state": "all"}, login="dvorak", setup=lambda c, w: _holder_tasks(w)
+        ),
     ],
     "billing.index": Page(),  # unpaid and paid rows, the tax-document requests
     "billing.document": [
@@ -361,6 +412,25 @@ PAGES = {
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
     "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _holder_tasks(w):
+    """Holder changes of the executed request: one open, one done, one refused."""
+    request = w.requests["executed"]
+    request.holder_change = True
+    domain = w.services["domain"]
+    for state, reason in (("open", None), ("done", None), ("refused", mark("reason"))):
+        db.session.add(
+            HolderChange(
+                request_id=request.id,
+                service_id=domain.id,
+                domain="novak.cz",
+                new_holder_id=w.other.id,
+                state=state,
+                reason=reason,
+            )
+        )
+    db.session.commit()
 
 
 def _locked(account, unlocking):
@@ -503,11 +573,53 @@ def _tomorrow():
     return (billing.today() + timedelta(days=1)).isoformat()
 
 
+def _two_factor_on(client):
+    """Novak turns two-factor on: the page with the recovery codes."""
+    client.get("/my-data/two-factor")
+    with client.session_transaction() as sess:
+        secret = sess["2fa_setup"]
+    return client.post("/my-data/two-factor", data={"code": pyotp.TOTP(secret).now()})
+
+
+def _two_factor_log_in(client):
+    """Novak (with two-factor on) logs in: the page asking for the code, then a wrong one."""
+    client.post("/login", data={"login": "novak", "password": factories.PASSWORD})
+    return client.post("/login/code", data={"code": "000000"})
+
+
 # Pages shown after a POST or an error: (name, who, request, expected status); who is True
 # (anonymous), False (novak) or the login name of another account of the world.
 FLOWS = [
     ("log-in refused", True, _post("/login", login="novak", password="wrong"), 200),
     ("log-in form incomplete", True, _post("/login", login="", password=""), 200),
+    ("reset asked", True, _post("/password/forgot", identifier="novak"), 200),
+    (
+        "password change refused",
+        False,
+        lambda c, w: c.post("/my-data/password", data={"pw-current": "x", "pw-password": "y"}),
+        200,
+    ),
+    (
+        "e-mail change refused",
+        False,
+        lambda c, w: c.post("/my-data/email", data={"mail-email": "x", "mail-current": "x"}),
+        200,
+    ),
+    (
+        "e-mail change asked",
+        False,
+        _post("/my-data/email", **{"mail-email": "jan@new.example", "mail-current": "x"}),
+        200,
+    ),
+    (
+        "new password refused",
+        True,
+        lambda c, w: c.post(
+            url_for("accounts.reset_password", **_password_link(w, accounts.RESET)),
+            data={"password": "short", "confirm": "other"},
+        ),
+        200,
+    ),
     ("error 404", False, lambda c, w: c.get("/no-such-page"), 404),
     ("error 405", False, lambda c, w: c.get("/logout"), 405),
     (
@@ -634,6 +746,8 @@ FLOWS = [
     ("staff: approve refused", "dvorak", _on_request_staff("awaiting", "approve"), 200),
     ("staff: mail requeued", "dvorak", _on_mail("requeue"), 200),
     ("staff: mail sent elsewhere", "dvorak", _on_mail("resend", address="new@novak.cz"), 200),
+    ("two-factor turned on: recovery codes", False, lambda c, w: _two_factor_on(c), 200),
+    ("two-factor code asked", True, lambda c, w: _two_factor_log_in(c), 200),
     ("logged out", False, _post("/logout"), 200),
 ]
 
@@ -756,6 +870,23 @@ def _unlock_notice(w):
     return _outbox(w, "outgoing_unlock")
 
 
+def _account_mail(w, template):
+    """The mails of forgot password, password change and invitation, to Eva (no password)."""
+    if template == "password_reset":
+        accounts.request_password_reset(w.other.login)
+    elif template == "email_confirm":
+        accounts.request_email_change(w.other, "eva@new.example")
+    elif template == "email_changed":
+        accounts.apply_email_change(w.other, "eva@new.example")
+    elif template == "password_changed":
+        accounts.set_new_password(w.other, "a long new secret", how="reset")
+    else:
+        w.other.password_hash = None
+        assert accounts.invite(w.other)
+    db.session.commit()
+    return _outbox(w, template)
+
+
 # template -> how to produce its mails from the world (through the real operations).
 def _staff_notices(w):
     """Support sends a party's link elsewhere, then confirms on its behalf."""
@@ -777,6 +908,11 @@ MAILS = {
     "request_ended": lambda w: _outbox(w, "request_ended"),
     "tax_document_done": lambda w: _outbox(w, "tax_document_done"),  # staff marked it done
     "staff_notice": _staff_notices,  # link sent elsewhere, confirmed on behalf
+    "password_reset": lambda w: _account_mail(w, "password_reset"),
+    "password_changed": lambda w: _account_mail(w, "password_changed"),
+    "invitation": lambda w: _account_mail(w, "invitation"),
+    "email_confirm": lambda w: _account_mail(w, "email_confirm"),
+    "email_changed": lambda w: _account_mail(w, "email_changed"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 
-bp = Blueprint("accounts", __name__)
+# cli_group=None: the commands are top level (``flask --app cession_app invite``).
+bp = Blueprint("accounts", __name__, cli_group=None)
 
-from . import routes  # noqa: E402,F401
+from . import commands, routes  # noqa: E402,F401

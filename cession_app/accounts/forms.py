@@ -6,10 +6,12 @@ from zoneinfo import available_timezones
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from .. import i18n
+from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
+from . import rules
 
 
 @cache
@@ -53,3 +55,118 @@ class LanguageForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a set-password link by login name or e-mail."""
+
+    identifier = StringField(
+        _l("Login name or e-mail address"), validators=[DataRequired(), Length(max=254)]
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice; ``account`` is whose it will be (for the rules)."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l(
+            "At least %(min)d characters, without your login name or e-mail address.",
+            min=rules.MIN_PASSWORD,
+        ),
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+    submit = SubmitField(_l("Set password"))
+
+    def __init__(self, account, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def validate_password(self, field):
+        """The password rules (length, no login name or e-mail in it)."""
+        problems = rules.password_problems(self.account, field.data)
+        if problems:
+            raise ValidationError(problems[0])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """My data: the current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Change password"))
+
+    def __init__(self, account, *args, **kwargs):
+        super().__init__(account, *args, prefix="pw", **kwargs)
+
+
+class ChangeEmailForm(FlaskForm):
+    """My data: a new contact e-mail (confirmed from that mailbox) and the current password."""
+
+    email = StringField(
+        _l("New contact e-mail"), validators=[DataRequired(), Length(max=300), ValidAddress()]
+    )
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Send a confirmation link"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="mail", **kwargs)
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something (CSRF only): confirm, undo, sign out."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class SecondFactorForm(FlaskForm):
+    """Log-in, second step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+    submit = SubmitField(_l("Log in"))
+
+
+class TwoFactorSetupForm(FlaskForm):
+    """Enrolment: the first code the app shows, to prove it has the secret."""
+
+    code = StringField(
+        _l("Code from your authenticator app"), validators=[DataRequired(), Length(max=20)]
+    )
+    submit = SubmitField(_l("Turn on two-factor authentication"))
+
+
+class TwoFactorOffForm(FlaskForm):
+    """Turn two-factor off: the current password and a code."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+    submit = SubmitField(_l("Turn off two-factor authentication"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="tfoff", **kwargs)
+
+
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes: a code first."""
+
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+    submit = SubmitField(_l("Make new recovery codes"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="tfnew", **kwargs)

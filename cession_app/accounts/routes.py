@@ -1,28 +1,57 @@
 """Views: log in/out, my data, language switcher."""
 
+import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
-from .. import audit, i18n
+from .. import audit, i18n, mailer
+from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..models import Account
-from . import bp
-from .forms import LanguageForm, LoginForm, PreferencesForm
+from ..security import no_store
+from . import bp, oidc, operations, sessions, throttle, two_factor
+from . import sso as sso_links
+from .forms import (
+    ButtonForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    NewPasswordForm,
+    PreferencesForm,
+    RecoveryCodesForm,
+    SecondFactorForm,
+    TwoFactorOffForm,
+    TwoFactorSetupForm,
+)
 
 
 @login_manager.user_loader
 def load_user(user_id):
-    """Flask-Login: the account of the session."""
-    return db.session.get(Account, int(user_id))
+    """Flask-Login: the account of a live server-side session (ended ones are refused)."""
+    return sessions.load_account(user_id)
 
 
 def _safe_next(target):
-    """Only same-site relative paths, so ``next`` cannot send users elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site relative paths, so ``next`` cannot send users elsewhere.
+
+    Browsers read a backslash as a slash: ``/\\evil.example`` would leave the site.
+    """
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         if not urlsplit(target).netloc:
             return target
     return url_for("services.index")
@@ -43,20 +72,168 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("services.index"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        account = db.session.scalar(select(Account).filter_by(login=form.login.data.strip()))
-        if account and account.check_password(form.password.data):
-            login_user(account)
-            audit.record("login", "account", account.code, actor=account)
+        result = operations.authenticate(form.login.data, form.password.data)
+        if result.account is not None and two_factor.is_enabled(result.account):
+            db.session.commit()  # a rehashed password
+            session[PENDING] = {"a": result.account.id, "t": int(time.time())}
+            session[PENDING_NEXT] = request.args.get("next")
+            return redirect(url_for("accounts.login_code"))
+        if result.account is not None:
+            login_user(result.account)
+            operations.log_in(result.account)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        flash(_("The login name or password is not correct."), "error")
-    return render_template("accounts/login.html", form=form)
+        if result.wait:
+            flash(_wait_message(result.wait), "error")
+            status = 429
+        else:
+            flash(_("The login name or password is not correct."), "error")
+    provider = (
+        _("Sign in with %(name)s", name=current_app.config["OIDC_NAME"])
+        if current_app.config["OIDC_NAME"]
+        else _("Sign in with your reseller account")
+    )
+    return render_template(
+        "accounts/login.html", form=form, oidc_label=provider if oidc.client() else None
+    ), status
+
+
+PENDING = "2fa_pending"
+PENDING_NEXT = "2fa_next"
+# Seconds between the password and the code.
+PENDING_MAX_AGE = 300
+
+
+def _pending_account():
+    """The account whose password was right, waiting for its second factor, or None."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("t", 0) > PENDING_MAX_AGE:
+        return None
+    return db.session.get(Account, pending.get("a"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_code():
+    """Log-in, second step: the code from the authenticator app (or a recovery code)."""
+    account = _pending_account()
+    if account is None:
+        session.pop(PENDING, None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("accounts.login"))
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        wait = throttle.seconds_to_wait(account.login)
+        used = None if wait else two_factor.verify(account, form.code.data)
+        if used:
+            session.pop(PENDING, None)
+            login_user(account)
+            operations.log_in(account, method=f"password+{used}")
+            db.session.commit()
+            return redirect(_safe_next(session.pop(PENDING_NEXT, None)))
+        db.session.rollback()
+        wait = wait or throttle.record_failure(account.login)
+        if wait:
+            form.code.errors.append(_wait_message(wait))
+            status = 429
+        else:
+            form.code.errors.append(_("This code is not correct, or it has been used already."))
+    return render_template("accounts/login_code.html", form=form), status
+
+
+def _wait_message(seconds):
+    """Too many failed log-ins: how long to wait, in minutes (rounded up) or seconds."""
+    if seconds >= 60:
+        return ngettext(
+            "Too many failed log-ins with this login name. Please try again in %(num)d minute.",
+            "Too many failed log-ins with this login name. Please try again in %(num)d minutes.",
+            -(-seconds // 60),
+        )
+    return ngettext(
+        "Too many failed log-ins with this login name. Please try again in %(num)d second.",
+        "Too many failed log-ins with this login name. Please try again in %(num)d seconds.",
+        seconds,
+    )
+
+
+@bp.route("/sso")
+@no_store
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def sso():
+    """Sign in with a link signed by the reseller's billing panel (see ``sso.py``)."""
+    if not sso_links.enabled():
+        abort(404)
+    audit.set_channel("link")
+    try:
+        account = sso_links.check(request.args)
+    except sso_links.SsoRefused as exc:
+        db.session.rollback()
+        current_app.logger.info("sign-in link refused: %s", exc.reason)
+        return render_error(
+            403,
+            _(
+                "This sign-in link is not valid or has expired. Please open the customer"
+                " panel again from your billing panel, or log in with your password."
+            ),
+        )
+    if current_user.is_authenticated:
+        sessions.end_current()
+        logout_user()
+    login_user(account)
+    operations.log_in(account, method="sso")
+    db.session.commit()
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/login/oidc")
+def oidc_start():
+    """Sign in with the reseller's OpenID Connect provider: off to its log-in page."""
+    provider = oidc.client()
+    if provider is None:
+        abort(404)
+    return provider.authorize_redirect(mailer.link("accounts.oidc_callback"))
+
+
+@bp.route("/login/oidc/callback")
+@no_store
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def oidc_callback():
+    """Back from the provider: check its answer, sign in the account its claim names."""
+    provider = oidc.client()
+    if provider is None:
+        abort(404)
+    try:
+        token = provider.authorize_access_token()
+        claims = token.get("userinfo") or {}
+    except Exception:  # noqa: BLE001 any failure of the provider or its answer: refuse
+        current_app.logger.info("OpenID Connect sign-in refused", exc_info=True)
+        claims = None
+    account = oidc.account_for(claims) if claims is not None else None
+    if account is None:
+        return render_error(
+            403,
+            _(
+                "We could not sign you in with that account: it is not linked to a customer"
+                " account here. Please log in with your login name and password."
+            ),
+        )
+    if current_user.is_authenticated:
+        sessions.end_current()
+        logout_user()
+    login_user(account)
+    operations.log_in(account, method="oidc")
+    db.session.commit()
+    return redirect(url_for("services.index"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out (POST only, with CSRF)."""
+    """Log out (POST only, with CSRF): the session ends on the server too."""
+    sessions.end_current()
+    db.session.commit()
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("accounts.login"))
@@ -81,7 +258,167 @@ def my_data():
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("accounts.my_data"))
-    return render_template("accounts/my_data.html", form=form)
+    return _my_data_page(form=form)
+
+
+def _my_data_page(status=200, **forms):
+    """My data with its forms (those given keep what was entered and their errors)."""
+    forms.setdefault("form", PreferencesForm(obj=current_user, formdata=None))
+    forms.setdefault("password_form", ChangePasswordForm(current_user, formdata=None))
+    forms.setdefault("email_form", ChangeEmailForm(formdata=None))
+    forms.setdefault("two_factor_off_form", TwoFactorOffForm(formdata=None))
+    forms.setdefault("recovery_form", RecoveryCodesForm(formdata=None))
+    rows = sessions.live_sessions(current_user)
+    page = render_template(
+        "accounts/my_data.html",
+        sessions=rows,
+        current_session=next((row for row in rows if sessions.is_current(row)), None),
+        device=sessions.device,
+        two_factor_on=two_factor.is_enabled(current_user),
+        two_factor_required=two_factor.required(current_user),
+        recovery_left=two_factor.recovery_codes_left(current_user),
+        button=ButtonForm(formdata=None),
+        **forms,
+    )
+    return page, status
+
+
+def _current_password_refused(result):
+    """The message when the current password was wrong (or must wait); None when right."""
+    if result.account is not None:
+        return None
+    if result.wait:
+        return _wait_message(result.wait)
+    return _("The current password is not correct.")
+
+
+@bp.route("/my-data/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change the password: the current one first; every other session ends."""
+    form = ChangePasswordForm(current_user)
+    if form.validate_on_submit():
+        result = operations.check_current_password(current_user, form.current.data)
+        refused = _current_password_refused(result)
+        if refused is None:
+            operations.set_new_password(
+                current_user, form.password.data, how="changed", keep_session=sessions.current_key()
+            )
+            db.session.commit()
+            flash(
+                _("Your password has been changed. Other browsers have been signed out."), "success"
+            )
+            return redirect(url_for("accounts.my_data"))
+        form.current.errors.append(refused)
+    return _my_data_page(password_form=form)
+
+
+@bp.route("/my-data/email", methods=["POST"])
+@login_required
+def change_email():
+    """Ask to change the contact e-mail: a link goes to the new address first."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        result = operations.check_current_password(current_user, form.current.data)
+        refused = _current_password_refused(result)
+        if refused is None and form.email.data.lower() == current_user.email.lower():
+            form.email.errors.append(_("This is your contact e-mail already."))
+        elif refused is None:
+            operations.request_email_change(current_user, form.email.data)
+            db.session.commit()
+            flash(
+                _(
+                    "We have sent a confirmation link to %(address)s. Your contact e-mail"
+                    " changes when you open it.",
+                    address=form.email.data,
+                ),
+                "info",
+            )
+            return redirect(url_for("accounts.my_data"))
+        else:
+            form.current.errors.append(refused)
+    return _my_data_page(email_form=form)
+
+
+@bp.route("/my-data/email/confirm/<token>", methods=["GET", "POST"])
+@no_store
+def confirm_email(token):
+    """The link mailed to a new address: confirming makes it the contact e-mail."""
+    audit.set_channel("link")
+    try:
+        account, address = operations.check_email_change(token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        operations.apply_email_change(account, address)
+        db.session.commit()
+        flash(_("Your contact e-mail is now %(address)s.", address=address), "success")
+        return redirect(
+            url_for("accounts.my_data" if current_user.is_authenticated else "accounts.login")
+        )
+    return render_template(
+        "accounts/email_link.html", form=form, account=account, address=address, undo=False
+    )
+
+
+@bp.route("/my-data/email/undo/<token>", methods=["GET", "POST"])
+@no_store
+def undo_email(token):
+    """The link mailed to the old address: put it back, and sign out every session."""
+    audit.set_channel("link")
+    try:
+        account, address = operations.check_email_undo(token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        operations.undo_email_change(account, address)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        flash(
+            _(
+                "Your contact e-mail is %(address)s again, and every browser has been signed"
+                " out. If you did not ask for the change, set a new password now.",
+                address=address,
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.forgot_password"))
+    return render_template(
+        "accounts/email_link.html", form=form, account=account, address=address, undo=True
+    )
+
+
+@bp.route("/my-data/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id):
+    """Sign out one browser of this account."""
+    if ButtonForm().validate_on_submit() and operations.end_session(current_user, session_id):
+        db.session.commit()
+        flash(_("That browser has been signed out."), "success")
+    else:
+        flash(_("That session has ended already."), "info")
+    return redirect(url_for("accounts.my_data"))
+
+
+@bp.route("/my-data/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """Sign out every other browser of this account."""
+    if ButtonForm().validate_on_submit():
+        ended = operations.end_other_sessions(current_user, sessions.current_key())
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d other browser has been signed out.",
+                "%(num)d other browsers have been signed out.",
+                ended,
+            ),
+            "success",
+        )
+    return redirect(url_for("accounts.my_data"))
 
 
 @bp.route("/language", methods=["POST"])
@@ -101,3 +438,143 @@ def set_language():
     else:
         flash(_("Please choose one of the languages offered."), "error")
     return redirect(_safe_next(request.form.get("next")))
+
+
+# ---------------------------------------------------------------- forgot / set password
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+def forgot_password():
+    """Ask for a link to set a new password; the same answer whether the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        operations.request_password_reset(form.identifier.data)
+        flash(
+            _(
+                "If an account with these details exists, we have sent a link to set a new"
+                " password to its contact e-mail. The link is valid for one hour."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@no_store
+def reset_password(token):
+    """The page a reset link opens: set a new password."""
+    return _set_password(operations.RESET, token)
+
+
+@bp.route("/password/invitation/<token>", methods=["GET", "POST"])
+@no_store
+def accept_invitation(token):
+    """The page an invitation link opens: set the first password."""
+    return _set_password(operations.INVITATION, token)
+
+
+def _set_password(purpose, token):
+    audit.set_channel("link")
+    try:
+        account = operations.check_password_token(purpose, token)
+    except operations.LinkRefused as exc:
+        return render_error(exc.status, exc.message)
+    form = NewPasswordForm(account)
+    if form.validate_on_submit():
+        operations.set_new_password(account, form.password.data, how=purpose)
+        db.session.commit()
+        if current_user.is_authenticated:  # its session has just ended on the server
+            logout_user()
+        flash(_("Your password has been set. You can log in with it now."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template(
+        "accounts/set_password.html", form=form, account=account, purpose=purpose
+    )
+
+
+# ---------------------------------------------------------------- two-factor in My data
+SETUP_SECRET = "2fa_setup"
+
+
+@bp.before_app_request
+def _staff_need_two_factor():
+    """Staff accounts without two-factor go to enrolment before any staff page."""
+    endpoint = request.endpoint or ""
+    staff_page = request.blueprint == "staff" or endpoint.rpartition(".")[2].startswith("staff")
+    if not staff_page or not current_user.is_authenticated:
+        return None
+    if two_factor.required(current_user) and not two_factor.is_enabled(current_user):
+        flash(_("Staff pages need two-factor authentication. Please turn it on first."), "info")
+        return redirect(url_for("accounts.two_factor_setup"))
+    return None
+
+
+@bp.route("/my-data/two-factor", methods=["GET", "POST"])
+@login_required
+@no_store
+def two_factor_setup():
+    """Turn two-factor on: scan the QR code, type the first code; recovery codes once."""
+    if two_factor.is_enabled(current_user):
+        return redirect(url_for("accounts.my_data", _anchor="two-factor"))
+    secret = session.get(SETUP_SECRET)
+    if not isinstance(secret, str) or request.method == "GET":
+        secret = session[SETUP_SECRET] = two_factor.new_secret()
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        codes = two_factor.enable(current_user, secret, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            session.pop(SETUP_SECRET, None)
+            return render_template("accounts/recovery_codes.html", codes=codes, first=True)
+        form.code.errors.append(
+            _("This code is not correct. Please type the code your app shows now.")
+        )
+    uri = two_factor.provisioning_uri(current_user, secret)
+    return render_template(
+        "accounts/two_factor_setup.html", form=form, secret=secret, qr=two_factor.qr_code(uri)
+    )
+
+
+def _second_factor_refused(form, with_password):
+    """Check the code (and the current password) of a two-factor change; the error or None."""
+    if with_password:
+        result = operations.check_current_password(current_user, form.current.data)
+        refused = _current_password_refused(result)
+        if refused is not None:
+            form.current.errors.append(refused)
+            return refused
+    if not two_factor.verify(current_user, form.code.data):
+        form.code.errors.append(_("This code is not correct, or it has been used already."))
+        return True
+    return None
+
+
+@bp.route("/my-data/two-factor/off", methods=["POST"])
+@login_required
+def two_factor_off():
+    """Turn two-factor off (not for staff while it is required)."""
+    form = TwoFactorOffForm()
+    if two_factor.required(current_user):
+        flash(_("Staff accounts must keep two-factor authentication."), "error")
+        return redirect(url_for("accounts.my_data"))
+    if form.validate_on_submit() and _second_factor_refused(form, True) is None:
+        two_factor.disable(current_user)
+        db.session.commit()
+        flash(_("Two-factor authentication is off."), "success")
+        return redirect(url_for("accounts.my_data"))
+    db.session.commit()  # a used code stays used
+    return _my_data_page(two_factor_off_form=form)
+
+
+@bp.route("/my-data/two-factor/recovery-codes", methods=["POST"])
+@login_required
+@no_store
+def new_recovery_codes():
+    """Replace the recovery codes; the new ones are shown once."""
+    form = RecoveryCodesForm()
+    if form.validate_on_submit() and _second_factor_refused(form, False) is None:
+        codes = two_factor.new_recovery_codes(current_user)
+        db.session.commit()
+        return render_template("accounts/recovery_codes.html", codes=codes, first=False)
+    db.session.commit()
+    return _my_data_page(recovery_form=form)

@@ -7,8 +7,8 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import passwords
 from ..extensions import db
 from .base import UTCDateTime
 
@@ -51,12 +51,12 @@ class Account(UserMixin, db.Model):
     auto_accept_from: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def set_password(self, password):
-        """Store a strong (scrypt) hash of the password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a strong (argon2id) hash of the password."""
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password):
         """True when the password matches; accounts without one cannot log in."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return passwords.verify(self.password_hash, password)
 
     def __repr__(self):
         return f"<Account {self.code}>"

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -58,6 +58,18 @@ class PaymentRequest(db.Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3))
     paid_on: Mapped[date | None] = mapped_column(Date)
+    # Cancelled when a transfer handed it over to the new payer (a new one was issued).
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
 
     service = relationship("Service", back_populates="payment_requests")
     payer = relationship("Account")
+
+    @property
+    def is_open(self):
+        """Issued and still to be paid: neither paid nor cancelled."""
+        return self.paid_on is None and self.cancelled_on is None
+
+    @classmethod
+    def open_clause(cls):
+        """``is_open`` as a SQL condition."""
+        return and_(cls.paid_on.is_(None), cls.cancelled_on.is_(None))

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
-from ..i18n import select_timezone
+from ..i18n import fmt_date, select_timezone
 from ..security import no_store
 from . import bp, labels, operations
 from . import record as transfer_record
@@ -34,6 +34,8 @@ def _register_globals(state):
         labels.GLOBALS,
         transfer_failure_texts=operations.failure_texts,
         transfer_password_needed=operations.password_needed,
+        transfer_must_take_over=operations.must_take_over,
+        transfer_handed_over=operations.handed_over_payments,
     )
 
 
@@ -70,9 +72,22 @@ def _answer(transfer, party, form):
     """Confirm or decline from a submitted RespondForm; flashes the outcome. True if done."""
     try:
         if form.confirm.data:
-            transfer = operations.confirm(transfer, party, password=form.password.data)
+            transfer = operations.confirm(
+                transfer,
+                party,
+                password=form.password.data,
+                take_over_payments=form.take_over_payments.data,
+            )
             flash(_("Thank you, you have confirmed the transfer."), "success")
-            if transfer.state == "confirmed":
+            if transfer.state == "confirmed" and transfer.execute_on:
+                flash(
+                    _(
+                        "Everyone has confirmed: the transfer takes effect on %(date)s.",
+                        date=fmt_date(transfer.execute_on),
+                    ),
+                    "info",
+                )
+            elif transfer.state == "confirmed":
                 flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
             elif transfer.state == "approval":
                 flash(_("Everyone has confirmed. The provider approves the transfer next."), "info")

@@ -37,8 +37,26 @@ def _unpaid_reason(pr):
     )
 
 
-def service_reasons(service, *, locked=False):
-    """Why ``service`` cannot be put into a transfer request right now (empty: it can)."""
+def _handover_reason(pr):
+    return Reason(
+        "unpaid_handover",
+        _l(
+            "A payment request of %(amount)s, due on %(due)s, is not paid. It can be paid"
+            " first, or the new payer can take it over with the transfer: then change the"
+            " payer and tick that the new payer takes over the unpaid payment requests.",
+            amount=fmt_money(pr.amount, pr.currency),
+            due=fmt_date(pr.due_on),
+        ),
+        payment_request=pr,
+    )
+
+
+def service_reasons(service, *, locked=False, handover=False):
+    """Why ``service`` cannot be put into a transfer request right now (empty: it can).
+
+    With ``handover`` (a provider setting), an unpaid payment request is a reason that the
+    new payer's taking it over removes (``unpaid_handover``) rather than a block.
+    """
     reasons = []
     if service.state in ("expired", "terminating"):
         reasons.append(
@@ -50,7 +68,8 @@ def service_reasons(service, *, locked=False):
                 ),
             )
         )
-    reasons.extend(_unpaid_reason(pr) for pr in service.payment_requests if pr.paid_on is None)
+    unpaid = _handover_reason if handover else _unpaid_reason
+    reasons.extend(unpaid(pr) for pr in service.payment_requests if pr.is_open)
     if locked:
         reasons.append(
             Reason(
@@ -139,6 +158,32 @@ def change_reasons(change, direction, initiator_id, other_id, service):
     return []
 
 
+# ---------------------------------------------------------------- a scheduled date
+SCHEDULE_MAX_DAYS = 90
+
+
+def schedule_reasons(day, today):
+    """A request may take effect on a day from today up to 90 days ahead (None: at once)."""
+    if day is None or today <= day <= today + timedelta(days=SCHEDULE_MAX_DAYS):
+        return []
+    return [
+        Reason(
+            "schedule",
+            _l(
+                "Please choose a day from %(first)s to %(last)s, or leave the field empty"
+                " for the transfer to take effect as soon as everyone has confirmed.",
+                first=fmt_date(today),
+                last=fmt_date(today + timedelta(days=SCHEDULE_MAX_DAYS)),
+            ),
+        )
+    ]
+
+
+def scheduled_later(request, today):
+    """True when a request waits for its day (confirmed or not)."""
+    return request.execute_on is not None and request.execute_on > today
+
+
 # ---------------------------------------------------------------- protection settings
 def outgoing_locked(account, now):
     """True while the account's lock on outgoing transfers holds (an unlock waits a day)."""
@@ -186,3 +231,21 @@ def accepts_automatically(account, roles, from_code):
     receiving = {"owner_to", "payer_to"}
     listed = auto_accept_codes(account.auto_accept_from)
     return bool(roles) and set(roles) <= receiving and from_code.lower() in listed
+
+
+# ---------------------------------------------------------------- handing over payments
+def payer_changes(change):
+    """True when the request's change moves the payer role."""
+    return change in ("both", "payer")
+
+
+def without_handed_over(reasons, accepted, change):
+    """The reasons left when the new payer takes over the payment requests in ``accepted``
+    (their external ids): only a change of payer can hand a payment request over."""
+    if not payer_changes(change):
+        return reasons
+    return [
+        r
+        for r in reasons
+        if not (r.code == "unpaid_handover" and r.payment_request.external_id in accepted)
+    ]

@@ -1,7 +1,7 @@
 """staff roles, indexes for the staff search
 
 Revision ID: 4c6b0e3cd013
-Revises: 0a3ea6956d1a
+Revises: 0ffeece27472
 Create Date: 2026-12-02 14:04:29.336942
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4c6b0e3cd013'
-down_revision = '0a3ea6956d1a'
+down_revision = '0ffeece27472'
 branch_labels = None
 depends_on = None
 
