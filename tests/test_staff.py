@@ -14,6 +14,7 @@ from cession_app.extensions import db
 from cession_app.models import Account, AuditEvent, OutboxMessage
 from cession_app.staff import operations as staff_ops
 from cession_app.staff.routes import invite_available
+from tests.factories import PASSWORD
 from tests.lifecycle_helpers import deliver, fresh, link_for, push, text_of
 
 IDN_UNICODE = "žluťoučký.cz"
@@ -55,6 +56,7 @@ STAFF_POSTS = [
     "/staff/outbox/1/requeue",
     "/staff/outbox/1/resend",
     "/staff/customers/{jan}/invite",
+    "/staff/customers/{jan}/sign-out",
     "/staff/payment-requests/PR-X/paid",
     "/staff/tax-documents/1/done",
 ]
@@ -531,3 +533,19 @@ def test_invite_button_only_when_the_accounts_feature_provides_it(
     page = _page(client.post(invite_url, follow_redirects=True))
     assert "An invitation to set a password has been sent." in page
     assert calls == [(world["jan"].id, world["staffer"].id)]
+
+
+def test_staff_see_a_customers_sessions_and_sign_them_all_out(app, make, world, log_in):
+    jan_client = app.test_client()
+    jan_client.post("/login", data={"login": "jan", "password": PASSWORD})
+    assert jan_client.get("/services/").status_code == 200
+    staff_client = log_in("staffer")
+    page = _page(staff_client.get(_fill("/staff/customers/{jan}", world)))
+    assert "Sign out of all sessions" in page
+    page = _page(
+        staff_client.post(_fill("/staff/customers/{jan}/sign-out", world), follow_redirects=True)
+    )
+    assert "1 session ended." in page
+    assert jan_client.get("/services/").status_code == 302  # back to the log-in page
+    event = db.session.scalar(db.select(AuditEvent).filter_by(action="sessions_ended"))
+    assert event.channel == "staff" and event.details == {"count": 1}

@@ -17,6 +17,7 @@ ACTIONS = {
     "transfer_reminded": _l("Reminder sent"),
     "transfer_approved": _l("Approved by the provider"),
     "setting_changed": _l("Setting changed"),
+    "sessions_ended": _l("Signed out everywhere by support"),
     "payment_marked_paid": _l("Payment request marked paid"),
     "tax_document_requested": _l("New tax document requested"),
     "tax_document_done": _l("New tax document issued"),

@@ -223,6 +223,23 @@ def request_mails(request, limit=200):
     return db.session.scalars(query).all()
 
 
+def customer_sessions(account):
+    """The account's live sessions (device, address, when seen last)."""
+    from ..accounts import sessions
+
+    return sessions.live_sessions(account)
+
+
+def sign_out_everywhere(account, actor):
+    """End every live session of the account (audited); how many were ended."""
+    from ..accounts import sessions
+
+    ended = sessions.end_all(account)
+    audit.record("sessions_ended", "account", account.code, actor=actor, count=ended)
+    db.session.commit()
+    return ended
+
+
 # ---------------------------------------------------------------- audit events
 def _events():
     return select(AuditEvent).options(joinedload(AuditEvent.actor))

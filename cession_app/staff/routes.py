@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -132,6 +133,7 @@ def customer(code):
         paid=billing.paid_for_payer(account.id, page_arg("ppage"), _per_page()),
         mails=operations.customer_mails(account),
         events=operations.customer_events(account),
+        sessions=operations.customer_sessions(account),
         invite_form=RequeueForm() if invite_available() else None,
     )
 
@@ -162,6 +164,18 @@ def invite(code):
         else:
             flash(_("No invitation was sent."), "error")
     return redirect(url_for("staff.customer", code=account.code))
+
+
+@bp.route("/customers/<code>/sign-out", methods=["POST"])
+def sign_out(code):
+    """End every session of the customer (e.g. after a stolen password)."""
+    account = operations.find_customer(code)
+    if account is None:
+        abort(404)
+    if RequeueForm().validate_on_submit():
+        ended = operations.sign_out_everywhere(account, current_user)
+        flash(ngettext("%(num)d session ended.", "%(num)d sessions ended.", ended), "success")
+    return redirect(url_for("staff.customer", code=account.code, _anchor="sessions"))
 
 
 # ---------------------------------------------------------------- requests
