@@ -64,7 +64,7 @@ def test_added_batches_are_ready_for_the_executor(tmp_path):
 def test_the_staff_search_page_of_the_bench_answers(tmp_path):
     url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
     generate.generate(url, 200)
-    app = generate.bench_app(url, WTF_CSRF_ENABLED=False)
+    app = generate.bench_app(url, WTF_CSRF_ENABLED=False, TWO_FACTOR_REQUIRED_FOR_STAFF=False)
     domain = generate.request_domain(app, 2)
     client = app.test_client()
     login = {"login": generate.PROBE_LOGIN, "password": generate.PASSWORD}
