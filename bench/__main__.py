@@ -22,6 +22,7 @@ PAGES = (
     ("transfers", "transfer page with overview", True),
     ("detail", "a request's details", True),
     ("respond", "a confirmation link's page", False),
+    ("staff_search", "staff search by domain", True),
 )
 TARGETS = {
     "page_ratio": 0.40,
@@ -69,12 +70,14 @@ def page_paths(url, data):
     except AttributeError:  # no operations.confirm_token on this branch
         token = []
     respond = f"/transfers/requests/{token[0][0]}/respond/{token[0][1]}" if token else None
+    search = "/staff/search?q=" + generate.request_domain(app, probe["detail_request_id"])
     paths = {
         "login": "/login",
         "services": "/services/",
         "transfers": "/transfers/",
         "detail": f"/transfers/requests/{probe['detail_request_id']}",
         "respond": respond,
+        "staff_search": search,
     }
     return [(key, paths[key], logged_in) for key, _label, logged_in in PAGES]
 
@@ -86,6 +89,7 @@ def measure_pages(url, data, seconds):
         "SECRET_KEY": generate.SECRET_KEY,
         "MAIL_SERVER": "",
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "TWO_FACTOR_REQUIRED_FOR_STAFF": "false",  # the probe opens the staff search
     }
     paths = page_paths(url, data)
     server = load.Gunicorn(env)

@@ -160,7 +160,7 @@ def _accounts(lay, pw_hash):
             "billing_name": f"Customer {i}",
             "billing_address": f"Street {i}, Town",
             "vat_id": "",
-            "is_staff": False,
+            "is_staff": i == 1,  # the probe also opens the staff search
         }
 
 
@@ -475,6 +475,14 @@ def probe_info(lay):
         "requests": lay.probe_requests,
         "detail_request_id": 2 if lay.probe_requests > 1 else 1,
     }
+
+
+def request_domain(app, request_id):
+    """The domain of a request (what support types into the staff search)."""
+    with app.app_context():
+        domain = db.session.scalar(select(TransferRequest.domain).filter_by(id=request_id))
+        db.session.remove()
+    return domain
 
 
 def open_probe_parties(app, account_id=1):

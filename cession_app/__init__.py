@@ -122,12 +122,14 @@ def _register_blueprints(app):
     from .holder import bp as holder_bp
     from .protection import bp as protection_bp
     from .services import bp as services_bp
+    from .staff import bp as staff_bp
     from .transfers import bp as transfers_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(services_bp)
     app.register_blueprint(transfers_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(protection_bp)
     app.register_blueprint(holder_bp)
     app.register_blueprint(api_bp)

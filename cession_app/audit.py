@@ -7,6 +7,8 @@ or command calls ``set_channel`` when it is not the default for its context.
 """
 
 from flask import g, has_app_context, has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import AuditEvent
@@ -50,3 +52,14 @@ def record(action, object_type, object_id, actor=None, channel=None, **details):
 
     webhooks.queue(event)
     return event
+
+
+def events_of(object_type, object_id):
+    """Every event of one object (with its actor), the oldest first: its history."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    )
+    return db.session.scalars(query).all()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 def init_app(app):
     """Register the commands."""
     from .api.commands import api_key_group
+    from .staff import staff_cli
 
     app.cli.add_command(doctor_command)
     for command in (
@@ -25,6 +26,7 @@ def init_app(app):
     from .webhooks.commands import webhook_group
 
     app.cli.add_command(webhook_group)
+    app.cli.add_command(staff_cli)
 
 
 @click.command("worker")

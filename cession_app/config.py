@@ -42,6 +42,7 @@ SETTINGS = {
     "BANK_BIC": ("", str),
     "BANK_ACCOUNT_NUMBER": ("", str),
     "PAYMENT_REFERENCE": ("{digits}", str),
+    "REQUIRE_APPROVAL": (False, bool),
     "TRANSFER_REQUESTS_PER_HOUR": (10, int),
     "TRANSFER_LOCK_DAYS_AFTER_MOVE": (0, int),
     "PAYMENT_HANDOVER": (False, bool),

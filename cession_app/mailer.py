@@ -57,7 +57,9 @@ def link(endpoint, **values):
 
 def support_address():
     """Where customers report abuse: SUPPORT_EMAIL, else the sender's address."""
-    configured = current_app.config.get("SUPPORT_EMAIL")
+    from . import site_settings  # it records audit events, which load the models
+
+    configured = site_settings.get("SUPPORT_EMAIL")
     return configured or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
 
 
@@ -148,6 +150,25 @@ def requeue(message):
     message.failed_at = message.failure_kind = None
     message.claimed_by = message.claimed_at = None
     return message
+
+
+def resend_to(message, address):
+    """A copy of ``message`` for another address, due now (caller commits).
+
+    For staff when a customer gave a working address (by phone, say); the account's own
+    address stays as it is. Raises ``addresses.AddressInvalid`` for an unusable address.
+    """
+    copy = OutboxMessage(
+        recipient=addresses.normalize(address),
+        account_id=message.account_id,
+        template=message.template,
+        language=message.language,
+        subject=message.subject,
+        text_body=message.text_body,
+        html_body=message.html_body,
+    )
+    db.session.add(copy)
+    return copy
 
 
 # ---------------------------------------------------------------- delivery (the worker)

@@ -59,3 +59,17 @@ def test_added_batches_are_ready_for_the_executor(tmp_path):
         unconfirmed = TransferParty.request_id.in_(ids), TransferParty.confirmed_at.is_(None)
         assert _count(TransferParty, *unconfirmed) == 0
         db.session.remove()
+
+
+def test_the_staff_search_page_of_the_bench_answers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
+    generate.generate(url, 200)
+    app = generate.bench_app(url, WTF_CSRF_ENABLED=False, TWO_FACTOR_REQUIRED_FOR_STAFF=False)
+    domain = generate.request_domain(app, 2)
+    client = app.test_client()
+    login = {"login": generate.PROBE_LOGIN, "password": generate.PASSWORD}
+    assert client.post("/login", data=login).status_code == 302
+    page = client.get(f"/staff/search?q={domain}")
+    assert page.status_code == 200 and 'href="/staff/requests/' in page.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()

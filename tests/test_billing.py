@@ -168,7 +168,7 @@ def test_unpaid_block_shows_amount_due_date_and_way_out_and_lifts_when_paid(
         assert "Please pay it first" in text
         assert refused[svc][0].payment_request.external_id == "PR-B"
     log_in("staffer")
-    response = client.post("/billing/staff/payment-requests/PR-B/paid", data={})
+    response = client.post("/staff/payment-requests/PR-B/paid", data={})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(PaymentRequest, pr.id).paid_on == billing_ops.today()
@@ -192,22 +192,22 @@ def test_staff_page_lists_unpaid_searchable_and_marks_paid_with_audit(client, ma
     make.payment_request(b, external_id="PR-B1")
     make.payment_request(b, external_id="PR-PAID", paid_on=date(2026, 1, 1))
     log_in("staffer")
-    page = client.get("/billing/staff").get_data(as_text=True)
+    page = client.get("/staff/").get_data(as_text=True)
     assert "PR-A1" in page and "PR-B1" in page and "PR-PAID" not in page
-    assert 'href="/billing/staff"' in page  # the header link for staff
-    found = client.get("/billing/staff?q=beta").get_data(as_text=True)
+    assert 'href="/staff/"' in page  # the header link for staff
+    found = client.get("/staff/?q=beta").get_data(as_text=True)
     assert "PR-B1" in found and "PR-A1" not in found
-    assert "PR-A1" in client.get("/billing/staff?q=pr-a").get_data(as_text=True)
-    client.post("/billing/staff/payment-requests/PR-A1/paid", data={"paid_on": "2026-11-01"})
+    assert "PR-A1" in client.get("/staff/?q=pr-a").get_data(as_text=True)
+    client.post("/staff/payment-requests/PR-A1/paid", data={"paid_on": "2026-11-01"})
     pr = db.session.scalar(select(PaymentRequest).filter_by(external_id="PR-A1"))
     assert pr.paid_on == date(2026, 11, 1)
     event = db.session.scalar(select(AuditEvent).filter_by(action="payment_marked_paid"))
     assert event.object_id == "PR-A1" and event.details["paid_on"] == "2026-11-01"
-    page = client.get("/billing/staff").get_data(as_text=True)
+    page = client.get("/staff/").get_data(as_text=True)
     assert "marked paid" in page and 'id="pr-PR-A1"' not in page
     # Marking it again changes nothing and says why.
-    client.post("/billing/staff/payment-requests/PR-A1/paid", data={"paid_on": "2026-11-02"})
-    assert "already paid" in client.get("/billing/staff").get_data(as_text=True)
+    client.post("/staff/payment-requests/PR-A1/paid", data={"paid_on": "2026-11-02"})
+    assert "already paid" in client.get("/staff/").get_data(as_text=True)
     db.session.refresh(pr)
     assert pr.paid_on == date(2026, 11, 1)
 
@@ -217,12 +217,12 @@ def test_staff_mark_paid_refuses_bad_dates(client, make, log_in):
     make.account("staffer", staff=True)
     pr = make.payment_request(make.service(owner), external_id="PR-X")
     log_in("staffer")
-    client.post("/billing/staff/payment-requests/PR-X/paid", data={"paid_on": "yesterday"})
-    page = client.get("/billing/staff").get_data(as_text=True)
+    client.post("/staff/payment-requests/PR-X/paid", data={"paid_on": "yesterday"})
+    page = client.get("/staff/").get_data(as_text=True)
     assert "Not a valid date" in page
     future = (date.today() + timedelta(days=3)).isoformat()
-    client.post("/billing/staff/payment-requests/PR-X/paid", data={"paid_on": future})
-    assert "cannot be in the future" in client.get("/billing/staff").get_data(as_text=True)
+    client.post("/staff/payment-requests/PR-X/paid", data={"paid_on": future})
+    assert "cannot be in the future" in client.get("/staff/").get_data(as_text=True)
     db.session.refresh(pr)
     assert pr.paid_on is None
 
@@ -232,10 +232,10 @@ def test_non_staff_get_404_on_staff_pages(client, make, log_in):
     pr = make.payment_request(make.service(owner), external_id="PR-X")
     log_in("owner")
     page = client.get("/billing/").get_data(as_text=True)
-    assert 'href="/billing/staff"' not in page
-    assert client.get("/billing/staff").status_code == 404
-    assert client.post("/billing/staff/payment-requests/PR-X/paid").status_code == 404
-    assert client.post("/billing/staff/tax-documents/1/done").status_code == 404
+    assert 'href="/staff/"' not in page
+    assert client.get("/staff/").status_code == 404
+    assert client.post("/staff/payment-requests/PR-X/paid").status_code == 404
+    assert client.post("/staff/tax-documents/1/done").status_code == 404
     db.session.refresh(pr)
     assert pr.paid_on is None
 

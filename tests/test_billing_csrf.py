@@ -25,12 +25,12 @@ def test_mark_paid_without_token_changes_nothing_and_with_token_works(client, ma
     pr = make.payment_request(make.service(owner), external_id="PR-C")
     token = TOKEN.search(client.get("/login").get_data(as_text=True)).group(1)
     client.post("/login", data={"login": "staffer", "password": make.PASSWORD, "csrf_token": token})
-    assert client.post("/billing/staff/payment-requests/PR-C/paid").status_code == 400
+    assert client.post("/staff/payment-requests/PR-C/paid").status_code == 400
     db.session.refresh(pr)
     assert pr.paid_on is None
-    page = client.get("/billing/staff").get_data(as_text=True)
+    page = client.get("/staff/").get_data(as_text=True)
     token = TOKEN.search(page).group(1)
-    client.post("/billing/staff/payment-requests/PR-C/paid", data={"csrf_token": token})
+    client.post("/staff/payment-requests/PR-C/paid", data={"csrf_token": token})
     db.session.refresh(pr)
     assert pr.paid_on is not None
 

@@ -263,11 +263,11 @@ def test_staff_see_request_mark_it_done_and_requester_gets_mail(
         moved["transfer"], moved["pr"], moved["new"], date(2026, 3, 20)
     )
     log_in("staffer")
-    page = client.get("/billing/staff").get_data(as_text=True)
+    page = client.get("/staff/").get_data(as_text=True)
     row = page[page.index(f'data-tdr="{tdr.id}"') :]
     assert "PR-7" in row and "Petr Svoboda" in row and "Svoboda a syn s.r.o." in row
     assert "Mark done" in row
-    client.post(f"/billing/staff/tax-documents/{tdr.id}/done")
+    client.post(f"/staff/tax-documents/{tdr.id}/done")
     db.session.refresh(tdr)
     assert tdr.done_at is not None
     assert db.session.scalar(select(AuditEvent).filter_by(action="tax_document_done"))
@@ -283,8 +283,8 @@ def test_staff_see_request_mark_it_done_and_requester_gets_mail(
     )
     assert "PR-7" in html and "Svoboda a syn s.r.o." in html
     # Marking it again sends nothing more.
-    client.post(f"/billing/staff/tax-documents/{tdr.id}/done")
-    assert "already been marked done" in client.get("/billing/staff").get_data(as_text=True)
+    client.post(f"/staff/tax-documents/{tdr.id}/done")
+    assert "already been marked done" in client.get("/staff/").get_data(as_text=True)
     assert worker.run_once()["mails"] == 0
     client.post("/logout")
     log_in("svoboda")

@@ -1,4 +1,4 @@
-"""Views: the billing page, payment documents, the staff page, tax-document requests."""
+"""Views: the billing page, payment documents, tax-document requests (staff: see staff/)."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -6,19 +6,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import mailer
 from ..extensions import db
-from ..models import PaymentRequest, TaxDocumentRequest, TransferRequest
-from ..models.outbox import FAILED
+from ..models import PaymentRequest, TransferRequest
 from ..paging import page_arg
 from ..security import no_store
 from . import bp, operations, payment
-from .forms import MarkDoneForm, MarkPaidForm, StaffSearchForm, TaxDocumentForm
-
-
-def _staff_only():
-    if not current_user.is_staff:
-        abort(404)
+from .forms import TaxDocumentForm
 
 
 def _flash_refused(refused):
@@ -59,75 +52,25 @@ def document(external_id):
     )
 
 
+def _staff_only():
+    if not current_user.is_staff:
+        abort(404)
+
+
 @bp.route("/staff")
 @login_required
 def staff():
-    """Staff: unpaid payment requests to mark paid, and tax-document requests."""
+    """The staff page moved to the staff console."""
     _staff_only()
-    search = StaffSearchForm(request.args)
-    per_page = current_app.config["PAGE_SIZE"]
-    return render_template(
-        "billing/staff.html",
-        search=search,
-        unpaid=operations.unpaid_for_staff(search.q.data, page_arg(), per_page),
-        tax_documents=operations.tax_documents_for_staff(page_arg("tpage"), per_page),
-        paid_form=MarkPaidForm(formdata=None),
-        failed_mails=mailer.status_counts()[FAILED],
-    )
+    return redirect(url_for("staff.index", **request.args), 301)
 
 
 @bp.route("/staff/outbox")
 @login_required
 def staff_outbox():
-    """Staff: outgoing mail that failed for good, with the reason, and what waits for retry."""
+    """The outgoing mail page moved to the staff console."""
     _staff_only()
-    return render_template(
-        "billing/staff_outbox.html",
-        counts=mailer.status_counts(),
-        retrying=mailer.retrying(),
-        failed=mailer.failed_page(page_arg(), current_app.config["PAGE_SIZE"]),
-        failure_label=mailer.failure_label,
-    )
-
-
-@bp.route("/staff/payment-requests/<external_id>/paid", methods=["POST"])
-@login_required
-def mark_paid(external_id):
-    """Staff: mark a payment request paid (on the given day, today by default)."""
-    _staff_only()
-    pr = db.session.scalar(select(PaymentRequest).filter_by(external_id=external_id))
-    if pr is None:
-        abort(404)
-    form = MarkPaidForm()
-    if not form.validate_on_submit():
-        for error in form.paid_on.errors:
-            flash(str(error), "error")
-    else:
-        try:
-            operations.mark_paid(pr, form.paid_on.data or operations.today(), actor=current_user)
-        except operations.BillingRefused as refused:
-            _flash_refused(refused)
-        else:
-            flash(_("The payment request %(id)s is marked paid.", id=external_id), "success")
-    return redirect(url_for("billing.staff", q=request.form.get("q") or None))
-
-
-@bp.route("/staff/tax-documents/<int:tdr_id>/done", methods=["POST"])
-@login_required
-def mark_tax_document_done(tdr_id):
-    """Staff: the new tax document was issued; the requester is told by mail."""
-    _staff_only()
-    tdr = db.session.get(TaxDocumentRequest, tdr_id)
-    if tdr is None:
-        abort(404)
-    if MarkDoneForm().validate_on_submit():
-        try:
-            operations.mark_tax_document_done(tdr, actor=current_user)
-        except operations.BillingRefused as refused:
-            _flash_refused(refused)
-        else:
-            flash(_("The requester has been told that the tax document is issued."), "success")
-    return redirect(url_for("billing.staff"))
+    return redirect(url_for("staff.outbox", **request.args), 301)
 
 
 @bp.app_template_global()

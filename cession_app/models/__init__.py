@@ -10,6 +10,7 @@ from .outbox import OutboxMessage
 from .records import TransferRecord, TransferRecordCopy
 from .services import PaymentRequest, Service
 from .sessions import AccountSession, LoginThrottle, SsoNonce
+from .settings import SiteSetting
 from .transfers import TransferItem, TransferParty, TransferRequest
 from .two_factor import RecoveryCode, TwoFactor
 from .webhooks import WebhookDelivery, WebhookEndpoint
@@ -26,6 +27,7 @@ __all__ = [
     "PaymentRequest",
     "RecoveryCode",
     "Service",
+    "SiteSetting",
     "SsoNonce",
     "TaxDocumentRequest",
     "TransferItem",

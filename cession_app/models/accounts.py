@@ -29,7 +29,7 @@ class Account(UserMixin, db.Model):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254), index=True)
     language: Mapped[str] = mapped_column(String(5), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Prague")
     password_hash: Mapped[str | None] = mapped_column(String(256))
@@ -37,6 +37,9 @@ class Account(UserMixin, db.Model):
     billing_address: Mapped[str] = mapped_column(Text, default="")
     vat_id: Mapped[str] = mapped_column(String(32), default="")
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff only: "support" (read, resend, retry mail) or "admin" (also cancel, confirm on
+    # behalf, settings); staff without a role are admins, as all staff were before roles.
+    staff_role: Mapped[str | None] = mapped_column(String(16))
     # Protection settings (cession_app/protection/): no request may move services out while
     # locked; an unlock takes effect at outgoing_unlock_at, a day after it was asked for.
     outgoing_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -20,7 +20,8 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 # Life cycle: awaiting -> confirmed -> executed; or declined, cancelled, expired, failed.
-OPEN_STATES = ("awaiting", "confirmed")
+# With REQUIRE_APPROVAL: awaiting -> approval (staff approve or decline) -> confirmed -> ...
+OPEN_STATES = ("awaiting", "approval", "confirmed")
 END_STATES = ("executed", "declined", "cancelled", "expired", "failed")
 DIRECTIONS = ("push", "pull")  # push: to another customer; pull: to my account
 CHANGES = ("both", "owner", "payer")
@@ -39,7 +40,7 @@ class TransferRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(8))
     change: Mapped[str] = mapped_column(String(8), default="both")
-    domain: Mapped[str] = mapped_column(String(253))
+    domain: Mapped[str] = mapped_column(String(253), index=True)  # the staff search
     initiator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     from_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     to_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

@@ -7,6 +7,7 @@ from ..i18n import lazy_gettext as _l
 
 STATES = {
     "awaiting": _l("Awaiting confirmation"),
+    "approval": _l("Awaiting approval by the provider"),
     "confirmed": _l("Confirmed, being executed"),
     "executed": _l("Executed"),
     "declined": _l("Declined"),

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import addresses, audit, mailer, tokens
+from .. import addresses, audit, mailer, site_settings, tokens
 from ..extensions import db
 from ..holder import operations as holder
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
@@ -118,6 +118,8 @@ def open_payment_ids(services, change):
 def handed_over_payments(request):
     """(service, payment request) of the open payment requests the request hands over."""
     ids = set(request.handover_payments or ())
+    if not ids:  # most requests hand nothing over: no need to load any payment request
+        return []
     return [
         (item.service, pr)
         for item in request.items
@@ -301,7 +303,7 @@ def _build_request(initiator, direction, domain, other, services, change, notify
         submit_key=submit_key,
         state="awaiting",
         created_at=now,
-        expires_at=now + timedelta(days=current_app.config["TRANSFER_EXPIRY_DAYS"]),
+        expires_at=now + timedelta(days=site_settings.get("TRANSFER_EXPIRY_DAYS")),
     )
     triples = []
     for service in services:
@@ -361,7 +363,9 @@ class LinkRefused(Exception):
 
 def check_link(request_id, token):
     """The (request, party) a confirmation link is for, or LinkRefused saying why not."""
-    max_age = current_app.config["TRANSFER_EXPIRY_DAYS"] * 86400
+    # A link lives as long as the longest lifetime a request may have been given.
+    days = current_app.config["TRANSFER_EXPIRY_DAYS"], site_settings.get("TRANSFER_EXPIRY_DAYS")
+    max_age = max(days) * 86400
     try:
         payload = tokens.load_token(CONFIRM_PURPOSE, token, max_age=max_age)
     except tokens.TokenExpired as exc:
@@ -563,10 +567,29 @@ def _acting_party(request, account_id):
 
 
 def _confirmed_if_everyone(request, now):
-    if all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
-        request.state = "confirmed"
-        request.confirmed_at = now
-        audit.record("transfer_fully_confirmed", "transfer", request.id)
+    """Once every party confirmed: confirmed (executed soon), or awaiting staff approval."""
+    if not all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
+        return
+    request.confirmed_at = now
+    request.state = "approval" if site_settings.get("REQUIRE_APPROVAL") else "confirmed"
+    audit.record("transfer_fully_confirmed", "transfer", request.id)
+
+
+def approve(request, actor):
+    """Staff approve a confirmed request: the worker executes it."""
+    request = _locked_or_refuse(request, ("approval",))
+    request.state = "confirmed"
+    audit.record("transfer_approved", "transfer", request.id, actor=actor.id)
+    db.session.commit()
+    return request
+
+
+def reject(request, actor, reason):
+    """Staff decline a request awaiting approval; every party is told why."""
+    request = _locked_or_refuse(request, ("approval",))
+    _end(request, "declined", actor=actor.id, staff_reason=reason, by_staff=True)
+    db.session.commit()
+    return request
 
 
 def password_needed(party):
@@ -666,6 +689,104 @@ def resend(request, party, actor=None):
     return party
 
 
+# ---------------------------------------------------------------- staff interventions
+def _staff_party(request, account_id):
+    """The party staff act for: it must still be asked to confirm (else ActionRefused)."""
+    party = request.party_for(account_id)
+    if party is None or not party.must_confirm:
+        db.session.rollback()
+        raise ActionRefused(_l("This customer does not need to confirm this request."))
+    if party.has_acted:
+        db.session.rollback()
+        raise ActionRefused(_l("This customer has already answered this request."))
+    if request.expires_at <= utcnow():
+        db.session.rollback()
+        raise ActionRefused(_l("This request has expired; nothing was changed."))
+    return party
+
+
+def staff_cancel(request, actor, reason):
+    """Staff end an open request; every party is told, with the reason."""
+    request = _locked_or_refuse(request)
+    _end(request, "cancelled", actor=actor.id, staff_reason=reason, by_staff=True)
+    db.session.commit()
+    return request
+
+
+def send_link_elsewhere(request, party, address, actor, reason):
+    """Send a party's link once to another address (the account's address stays as it is)."""
+    try:
+        address = addresses.normalize(address)
+    except addresses.AddressInvalid as exc:
+        raise ActionRefused(exc.message) from None
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _staff_party(request, party.account_id)
+    account = db.session.get(Account, party.account_id)
+    mailer.queue(
+        "confirm_request",
+        _l("Please confirm the transfer of services of %(domain)s", domain=request.domain),
+        address,
+        account=account,
+        request=request,
+        party=party,
+        confirm_url=confirm_link(request, party),
+        details_url=mailer.link("transfers.detail", request_id=request.id),
+    )
+    party.link_sent_at = utcnow()
+    audit.record(
+        "transfer_link_sent_elsewhere",
+        "transfer",
+        request.id,
+        actor=actor,
+        party=party.account_id,
+        address=address,
+        reason=reason,
+    )
+    queue_staff_notice(request, "link_elsewhere", party, reason)
+    db.session.commit()
+    return address
+
+
+def confirm_on_behalf(request, party, actor, reason, reference):
+    """Staff confirm for a party whose identity they checked (e.g. its mailbox is dead)."""
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _staff_party(request, party.account_id)
+    now = utcnow()
+    party.confirmed_at = now
+    audit.record(
+        "transfer_confirmed_on_behalf",
+        "transfer",
+        request.id,
+        actor=actor,
+        party=party.account_id,
+        reason=reason,
+        reference=reference,
+    )
+    queue_staff_notice(request, "confirmed_on_behalf", party, reason, reference=reference)
+    _confirmed_if_everyone(request, now)
+    db.session.commit()
+    return request
+
+
+def queue_staff_notice(request, action, party, reason, reference=None):
+    """Tell every party what the provider's support did on the request, and why."""
+    details_url = mailer.link("transfers.detail", request_id=request.id)
+    subject = _l("Our support has acted on the transfer of %(domain)s", domain=request.domain)
+    subject_party = db.session.get(Account, party.account_id)
+    for each in request.parties:
+        mailer.queue_to_account(
+            "staff_notice",
+            subject,
+            db.session.get(Account, each.account_id),
+            request=request,
+            action=action,
+            party_account=subject_party,
+            reason=reason,
+            reference=reference,
+            details_url=details_url,
+        )
+
+
 # ---------------------------------------------------------------- due work (the worker)
 def expire_due(now=None):
     """Requests still awaiting confirmation past ``expires_at`` expire. Returns how many."""
@@ -691,7 +812,7 @@ def expire_due(now=None):
 def remind_due(now=None):
     """Parties that have not answered get one reminder REMINDER_DAYS_BEFORE days before expiry."""
     now = now or utcnow()
-    horizon = now + timedelta(days=current_app.config["REMINDER_DAYS_BEFORE"])
+    horizon = now + timedelta(days=site_settings.get("REMINDER_DAYS_BEFORE"))
     query = (
         select(TransferParty.request_id, TransferParty.account_id)
         .join(TransferParty.request)
@@ -961,7 +1082,7 @@ def _end(request, state, actor=None, **details):
         item.active = False
     audit.record(f"transfer_{state}", "transfer", request.id, actor=actor, **details)
     transfer_record.freeze(request)
-    queue_end_mails(request)
+    queue_end_mails(request, staff_reason=details.get("staff_reason"))
 
 
 def _end_subject(request):
@@ -975,14 +1096,22 @@ def _end_subject(request):
     }[request.state]
 
 
-def queue_end_mails(request):
-    """Tell every party (confirming or only notified) and the extra address how it ended."""
+def queue_end_mails(request, staff_reason=None):
+    """Tell every party (confirming or only notified) and the extra address how it ended.
+
+    ``staff_reason``: the provider's support ended it, and says why.
+    """
     subject = _end_subject(request)
     details_url = mailer.link("transfers.detail", request_id=request.id)
     for party in request.parties:
         account = db.session.get(Account, party.account_id)
         mailer.queue_to_account(
-            "request_ended", subject, account, request=request, details_url=details_url
+            "request_ended",
+            subject,
+            account,
+            request=request,
+            details_url=details_url,
+            staff_reason=staff_reason,
         )
     if request.notify_email:
         mailer.queue(
@@ -992,4 +1121,5 @@ def queue_end_mails(request):
             language=request.notify_language,
             request=request,
             details_url=None,
+            staff_reason=staff_reason,
         )

@@ -41,6 +41,10 @@ ACTIONS = {
     "transfer_cancelled": _l("Cancelled"),
     "transfer_expired": _l("Expired without all confirmations"),
     "transfer_failed": _l("Could not be executed"),
+    # Staff interventions (cession_app/staff/): the same words as the staff timeline.
+    "transfer_confirmed_on_behalf": _l("Confirmed by support on behalf of a customer"),
+    "transfer_link_sent_elsewhere": _l("Confirmation link sent to another address"),
+    "transfer_approved": _l("Approved by the provider"),
 }
 CHANNELS = {
     "panel": _l("in the customer panel"),

@@ -60,6 +60,7 @@ def detail(request_id):
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
+        history=audit.events_of("transfer", transfer.id),
         me=transfer.party_for(current_user.id),
         respond_form=RespondForm(),
         resend_form=ResendForm(),
@@ -87,6 +88,8 @@ def _answer(transfer, party, form):
                 )
             elif transfer.state == "confirmed":
                 flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
+            elif transfer.state == "approval":
+                flash(_("Everyone has confirmed. The provider approves the transfer next."), "info")
         elif form.decline.data:
             operations.decline(transfer, party)
             flash(_("You have declined the transfer. Everyone involved will be told."), "info")

@@ -80,7 +80,7 @@ def test_the_413_page_is_translated(client):
 
 # ---------------------------------------------------------------- page numbers
 @pytest.mark.parametrize(
-    "path", ["/transfers/?page={}", "/billing/?page={}", "/billing/staff?page={}&tpage={}"]
+    "path", ["/transfers/?page={}", "/billing/?page={}", "/staff/?page={}&tpage={}"]
 )
 def test_any_page_number_shows_a_page(client, world, log_in, path):
     log_in("staff" if "staff" in path else "jan")
@@ -148,7 +148,7 @@ def _send(client, log_in, where, value):
         return client.post("/login", data={"login": "jan", "password": value})
     if where == "staff search":
         log_in("staff")
-        return client.get("/billing/staff", query_string={"q": value})
+        return client.get("/staff/search", query_string={"q": value})
     log_in("jan")
     data = {"domain": "jan.cz", "code": "evacode1", where.split()[-1]: value}
     return client.post("/transfers/wizard/push", data=data)

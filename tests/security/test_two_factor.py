@@ -160,12 +160,12 @@ def staff_rule(app):
 def test_staff_without_two_factor_are_sent_to_enrolment(client, make, log_in, staff_rule):
     make.account("dvorak", staff=True)
     log_in("dvorak")
-    for path in ("/billing/staff", "/billing/staff/outbox"):
+    for path in ("/staff/", "/staff/outbox", "/staff/search?q=x", "/billing/staff"):
         response = client.get(path)
         assert response.status_code == 302 and response.location.endswith("/my-data/two-factor")
     assert client.get("/services/").status_code == 200  # customer pages as before
     _enrol(client)
-    assert client.get("/billing/staff").status_code == 200
+    assert client.get("/staff/").status_code == 200
 
 
 def test_staff_cannot_turn_it_off_while_required(client, make, log_in, staff_rule):

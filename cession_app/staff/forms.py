@@ -1,0 +1,196 @@
+"""Forms of the staff console (GET filters without CSRF; every change is a POST with CSRF)."""
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..addresses import ValidAddress
+from ..i18n import lazy_gettext as _l
+
+REASON_MAX = 500
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SearchForm(FlaskForm):
+    """The one search box of the staff pages."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Find a customer, request, service or payment request"),
+        validators=[Optional(), Length(max=253)],
+        filters=[_strip],
+        description=_l(
+            "Request number, domain, service ID, customer code or number, login name, name,"
+            " e-mail or payment request."
+        ),
+    )
+
+
+class UnpaidSearchForm(FlaskForm):
+    """Narrow the unpaid payment requests (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Payment request, service or domain"), validators=[Optional()])
+
+
+class MarkPaidForm(FlaskForm):
+    """The day a payment request was paid (today when left empty)."""
+
+    paid_on = DateField(_l("Paid on"), default=date.today, validators=[Optional()])
+    submit = SubmitField(_l("Mark paid"))
+
+
+class MarkDoneForm(FlaskForm):
+    """The re-issued tax document has been sent."""
+
+    submit = SubmitField(_l("Mark done"))
+
+
+def _reason_field():
+    return TextAreaField(
+        _l("Reason (the customers read it)"),
+        validators=[
+            DataRequired(_l("Please give the reason.")),
+            Length(max=REASON_MAX, message=_l("At most %(max)d characters, please.")),
+        ],
+        filters=[_strip],
+    )
+
+
+class CancelForm(FlaskForm):
+    """Cancel an open request, with a reason every party is told."""
+
+    reason = _reason_field()
+    submit = SubmitField(_l("Cancel the request"))
+
+
+class ResendForm(FlaskForm):
+    """Send a party its link again, to its own address."""
+
+    submit = SubmitField(_l("Resend link"))
+
+
+class SendElsewhereForm(FlaskForm):
+    """Send a party's link once to another address (the account keeps its address)."""
+
+    address = StringField(
+        _l("Other e-mail address"),
+        validators=[DataRequired(_l("Please enter an e-mail address.")), ValidAddress()],
+        filters=[_strip],
+    )
+    reason = _reason_field()
+    submit = SubmitField(_l("Send the link there"))
+
+
+class ConfirmOnBehalfForm(FlaskForm):
+    """Confirm for a party whose identity was checked another way."""
+
+    reason = _reason_field()
+    reference = StringField(
+        _l("Proof of identity (document and its reference)"),
+        validators=[
+            DataRequired(_l("Please name the document that proves the identity.")),
+            Length(max=200, message=_l("At most %(max)d characters, please.")),
+        ],
+        filters=[_strip],
+        description=_l("E.g. written request of 2 December, ID card checked at the office."),
+    )
+    submit = SubmitField(_l("Confirm on behalf of this customer"))
+
+
+class RequeueForm(FlaskForm):
+    """Try a failed message again."""
+
+    submit = SubmitField(_l("Try again"))
+
+
+class ResendMailForm(FlaskForm):
+    """Send a copy of a failed message to a corrected address."""
+
+    address = StringField(
+        _l("Corrected address"),
+        validators=[DataRequired(_l("Please enter an e-mail address.")), ValidAddress()],
+        filters=[_strip],
+    )
+    submit = SubmitField(_l("Send there"))
+
+
+class AuditFilterForm(FlaskForm):
+    """Narrow the audit trail (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    account = StringField(_l("Customer code"), validators=[Optional(), Length(max=32)])
+    request = StringField(_l("Request number"), validators=[Optional(), Length(max=12)])
+    staff = StringField(_l("Staff member (customer code)"), validators=[Optional(), Length(max=32)])
+    action = SelectField(_l("Kind of event"), validators=[Optional()], validate_choice=False)
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+    submit = SubmitField(_l("Filter"))
+
+
+class ApproveForm(FlaskForm):
+    """Approve a confirmed request: it is executed."""
+
+    submit = SubmitField(_l("Approve"))
+
+
+class RejectForm(FlaskForm):
+    """Decline a request awaiting approval, with a reason the parties are told."""
+
+    reason = _reason_field()
+    submit = SubmitField(_l("Decline"))
+
+
+class SettingsForm(FlaskForm):
+    """What an admin may change while the app runs."""
+
+    TRANSFER_EXPIRY_DAYS = IntegerField(
+        _l("Days a request waits for confirmation"),
+        validators=[
+            DataRequired(_l("Please enter a number of days.")),
+            NumberRange(min=1, max=90, message=_l("Between %(min)s and %(max)s days, please.")),
+        ],
+    )
+    REMINDER_DAYS_BEFORE = IntegerField(
+        _l("Days before expiry the reminder goes out"),
+        validators=[
+            InputRequired(_l("Please enter a number of days.")),
+            NumberRange(min=0, max=89, message=_l("Between %(min)s and %(max)s days, please.")),
+        ],
+        description=_l("0: no reminder."),
+    )
+    REQUIRE_APPROVAL = BooleanField(_l("Confirmed requests wait for approval by staff"))
+    SUPPORT_EMAIL = StringField(
+        _l("Support contact shown to customers"),
+        validators=[Optional(), ValidAddress()],
+        filters=[_strip],
+        description=_l("Empty: the sender address of the mails."),
+    )
+    submit = SubmitField(_l("Save"))
+
+    def validate_REMINDER_DAYS_BEFORE(self, field):  # noqa: N802 (the setting's name)
+        """The reminder must come before the request expires."""
+        expiry = self.TRANSFER_EXPIRY_DAYS.data
+        if field.data is not None and expiry and field.data >= expiry:
+            raise ValidationError(_l("The reminder must go out before the request expires."))
