@@ -299,7 +299,6 @@ def _my_data_page(status=200, **forms):
         two_factor_on=two_factor.is_enabled(current_user),
         two_factor_required=two_factor.required(current_user),
         recovery_left=two_factor.recovery_codes_left(current_user),
-        button=ButtonForm(formdata=None),
         **forms,
     )
     return page, status

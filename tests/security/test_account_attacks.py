@@ -4,6 +4,7 @@ open redirects after log-in, a planted session key, someone else's reset token."
 import re
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import select
 
 from cession_app.accounts import operations
@@ -101,3 +102,32 @@ def test_the_account_in_a_reset_link_cannot_be_swapped(client, make):
     payload["a"] = eva.id
     forged_body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
     assert client.get(f"/password/reset/{forged_body}.{rest}").status_code == 400
+
+
+def _forget_csrf_token(sender, **extra):
+    g.pop("csrf_token", None)
+
+
+def test_with_csrf_on_the_session_buttons_work_with_the_pages_token(csrf_on, app, client, make):
+    make.account("novak")
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"login": "novak", "password": PASSWORD, "csrf_token": token})
+    other = app.test_client()
+    # The test keeps one app context (one ``g``) open: forget the first browser's token.
+    request_started.connect(_forget_csrf_token, app)
+    other_page = other.get("/login").get_data(as_text=True)
+    other_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', other_page)
+    response = other.post(
+        "/login",
+        data={"login": "novak", "password": PASSWORD, "csrf_token": other_token.group(1)},
+    )
+    assert response.status_code == 302
+    my_data = client.get("/my-data").get_data(as_text=True)
+    form = my_data.split('action="/my-data/sessions/end-others"', 1)[1]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert my_data.count('id="csrf_token"') <= 2  # the buttons add no duplicate ids
+    response = client.post("/my-data/sessions/end-others", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert other.get("/my-data").status_code == 302
+    assert client.get("/my-data").status_code == 200
