@@ -115,8 +115,11 @@ def _register_extensions(app):
 
 def _register_blueprints(app):
     from .accounts import bp as accounts_bp
+    from .api import bp as api_bp
     from .billing import bp as billing_bp
     from .dev import bp as dev_bp
+    from .holder import bp as holder_bp
+    from .protection import bp as protection_bp
     from .services import bp as services_bp
     from .transfers import bp as transfers_bp
 
@@ -124,6 +127,13 @@ def _register_blueprints(app):
     app.register_blueprint(services_bp)
     app.register_blueprint(transfers_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(protection_bp)
+    app.register_blueprint(holder_bp)
+    app.register_blueprint(api_bp)
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    csrf.exempt(api_bp)  # API keys, not cookies: no CSRF (sessions never authenticate it)
     if app.config["DEV_MAILBOX"]:  # only `make run` turns it on (see security.check_config)
         app.register_blueprint(dev_bp)
 

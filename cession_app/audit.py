@@ -46,4 +46,7 @@ def record(action, object_type, object_id, actor=None, channel=None, **details):
         details=details,
     )
     db.session.add(event)
+    from .webhooks import operations as webhooks  # deliveries go in this same transaction
+
+    webhooks.queue(event)
     return event

@@ -10,8 +10,21 @@ from sqlalchemy.exc import SQLAlchemyError
 
 def init_app(app):
     """Register the commands."""
-    for command in (worker_command, import_data_command, export_data_command, seed_demo_command):
+    from .api.commands import api_key_group
+
+    app.cli.add_command(doctor_command)
+    for command in (
+        worker_command,
+        import_data_command,
+        export_data_command,
+        seed_demo_command,
+        verify_record_command,
+    ):
         app.cli.add_command(command)
+    app.cli.add_command(api_key_group)
+    from .webhooks.commands import webhook_group
+
+    app.cli.add_command(webhook_group)
 
 
 @click.command("worker")
@@ -24,14 +37,20 @@ def worker_command(once):
     worker.run(once=once)
 
 
-def _import_or_fail(data, source):
-    """Import ``data`` in one transaction and commit; on any problem roll back and exit 1."""
+def _import_or_fail(data, source, *, force=False, dry_run=False, changes=None):
+    """Import ``data`` in one transaction and commit; on any problem roll back and exit 1.
+
+    ``dry_run``: check and count everything, then roll back (nothing changes).
+    """
     from . import audit, dataio
     from .extensions import db
 
     audit.set_channel("cli")
     try:
-        summary = dataio.import_data(data)
+        summary = dataio.import_data(data, force=force, changes=changes)
+        if dry_run:
+            db.session.rollback()
+            return summary
         _audit_import(source, summary)
         db.session.commit()
     except dataio.DataError as exc:
@@ -68,8 +87,14 @@ def _problems_message(source, problems):
 
 @click.command("import-data")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--dry-run", is_flag=True, help="Check and print what would change; change nothing.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Change owners and payers of services in open transfer requests (those requests fail).",
+)
 @with_appcontext
-def import_data_command(file):
+def import_data_command(file, dry_run, force):
     """Create or update accounts, services and payment requests from a JSON FILE (- for stdin).
 
     The whole file is one transaction: with any problem nothing is imported.
@@ -80,8 +105,14 @@ def import_data_command(file):
         data = dataio.load(file)
     except dataio.DataError as exc:
         raise click.ClickException(_problems_message(file.name, exc.problems)) from None
-    summary = _import_or_fail(data, file.name)
-    click.echo(f"Imported {file.name}: {dataio.summary_line(summary)}")
+    changes = []
+    summary = _import_or_fail(data, file.name, force=force, dry_run=dry_run, changes=changes)
+    if dry_run:
+        click.echo(f"Dry run of {file.name}, nothing changed: {dataio.summary_line(summary)}")
+    else:
+        click.echo(f"Imported {file.name}: {dataio.summary_line(summary)}")
+    for line in changes:
+        click.echo(f"  {line}")
 
 
 @click.command("export-data")
@@ -114,3 +145,36 @@ def seed_demo_command(if_empty):
         return
     summary = _import_or_fail(demo.document(), "demo data")
     click.echo(f"Demo data: {dataio.summary_line(summary)}")
+
+
+@click.command("verify-record")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+def verify_record_command(file):
+    """Check that a transfer record PDF is a copy we issued, unchanged (exit 1 if not)."""
+    from .transfers import record
+
+    verdict = record.verify(file.read())
+    click.echo(verdict.message)
+    if not verdict.ok:
+        raise SystemExit(1)
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command():
+    """Check a production setup and say what to fix; exit status 1 when anything fails."""
+    from flask import current_app
+
+    from . import health
+
+    failed = 0
+    for name, problem in health.doctor_checks(current_app.config):
+        if problem:
+            failed += 1
+            click.echo(f"FAIL  {name}: {problem}")
+        else:
+            click.echo(f"ok    {name}")
+    if failed:
+        raise click.ClickException(f"{failed} check(s) failed: fix them and run doctor again.")
+    click.echo("All checks passed.")

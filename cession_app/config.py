@@ -29,6 +29,8 @@ SETTINGS = {
     "MAIL_GIVE_UP_HOURS": (72, int),
     "SUPPORT_EMAIL": ("", str),
     "TRANSFER_REQUESTS_PER_HOUR": (10, int),
+    "TRANSFER_LOCK_DAYS_AFTER_MOVE": (0, int),
+    "PAYMENT_HANDOVER": (False, bool),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
     "RESEND_RATE_LIMIT": ("3 per hour", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
@@ -61,6 +63,13 @@ SETTINGS = {
     "TRUSTED_PROXIES": (0, int),
     "MAX_CONTENT_LENGTH": (1024 * 1024, int),
     "MAX_FORM_PARTS": (1000, int),
+    "API_RATE_LIMIT": ("600 per minute", str),
+    "HEALTH_WORKER_MAX_AGE": (300, int),
+    "WEBHOOK_TIMEOUT": (10.0, float),
+    "WEBHOOK_RETRY_BASE": (30, int),
+    "WEBHOOK_RETRY_MAX": (6 * 3600, int),
+    "WEBHOOK_GIVE_UP_HOURS": (72, int),
+    "WEBHOOK_CLAIM_TIMEOUT": (300, int),
 }
 
 

@@ -7,31 +7,23 @@ staff on the command line, so they are plain English (not translated).
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from functools import cache
-from zoneinfo import available_timezones
 
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from . import addresses
+from . import records
 from .accounts import sessions
 from .extensions import db
 from .models import Account, PaymentRequest, Service
 from .models.accounts import new_customer_code
-from .models.services import SERVICE_STATES
+from .records import FIELDS, safe_text, show
 
-SECTIONS = ("accounts", "services", "payment_requests")
-LANGUAGES = ("pl", "cs", "de", "en")
-MIN_PASSWORD = 8
+SECTIONS = records.KINDS
 MAX_PROBLEMS = 50
+# Deeper than any document of ours: the position named when JSON nests too deep to parse.
+MAX_DEPTH = 64
 
-_IDENT = re.compile(r"[A-Za-z0-9._@+-]+")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+__all__ = ["FIELDS", "SECTIONS", "DataError", "check_document", "import_data", "load"]
 
 
 class DataError(Exception):
@@ -40,14 +32,6 @@ class DataError(Exception):
     def __init__(self, problems):
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-class _Bad(Exception):
-    """A field value is not acceptable (the message says why; ``part`` names a nested key)."""
-
-    def __init__(self, message, part=None):
-        super().__init__(message)
-        self.part = part
 
 
 @dataclass
@@ -59,192 +43,8 @@ class Counts:
     unchanged: int = 0
 
 
-# ---------------------------------------------------------------- field checks
-def _show(value):
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _string(value, max_len):
-    if not isinstance(value, str):
-        raise _Bad(f"must be a string, not {_show(value)}")
-    if len(value) > max_len:
-        raise _Bad(f"must be at most {max_len} characters long")
-    return value
-
-
-def ident(max_len):
-    """An identifier: letters, digits and . _ @ + - only (no spaces)."""
-
-    def check(value):
-        if not _IDENT.fullmatch(_string(value, max_len)):
-            raise _Bad(f"must be letters, digits or . _ @ + - (no spaces), not {_show(value)}")
-        return value
-
-    return check
-
-
-def text(max_len, *, blank=False):
-    """Free text without surrounding spaces; empty only when ``blank``."""
-
-    def check(value):
-        if _string(value, max_len) != value.strip():
-            raise _Bad(f"must not start or end with spaces: {_show(value)}")
-        if not value and not blank:
-            raise _Bad("must not be empty")
-        return value
-
-    return check
-
-
-def pattern(regex, max_len, expected):
-    """A string matching ``regex``; ``expected`` describes it in the message."""
-
-    def check(value):
-        if not regex.fullmatch(_string(value, max_len)):
-            raise _Bad(f"must be {expected}, not {_show(value)}")
-        return value
-
-    return check
-
-
-def email(value):
-    """An address mail can be sent to (addresses.normalize); stored normalized."""
-    _string(value, addresses.MAX_LENGTH)
-    with force_locale("en"):
-        try:
-            return addresses.normalize(value)
-        except addresses.AddressInvalid as exc:
-            raise _Bad(f"must be an e-mail address, not {_show(value)}: {exc.message}") from None
-
-
-def choice(options):
-    """One of ``options``."""
-
-    def check(value):
-        if value not in options or not isinstance(value, str):
-            raise _Bad(f"must be one of {', '.join(options)}, not {_show(value)}")
-        return value
-
-    return check
-
-
-@cache
-def _zones():
-    return frozenset(available_timezones())
-
-
-def timezone(value):
-    """An IANA time zone name known to zoneinfo."""
-    if _string(value, 64) not in _zones():
-        raise _Bad(f"must be a time zone such as Europe/Prague, not {_show(value)}")
-    return value
-
-
-def iso_date(value):
-    """A date written YYYY-MM-DD."""
-    if not _DATE.fullmatch(_string(value, 10)):
-        raise _Bad(f"must be a date written YYYY-MM-DD, not {_show(value)}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Bad(f"is not a real date: {_show(value)}") from None
-
-
-def optional_date(value):
-    """A date, or null."""
-    return None if value is None else iso_date(value)
-
-
-def boolean(value):
-    """true or false (not 0/1, not a string)."""
-    if type(value) is not bool:
-        raise _Bad(f"must be true or false, not {_show(value)}")
-    return value
-
-
-def amount(value):
-    """A non-negative decimal string with at most two decimal places."""
-    if not isinstance(value, str):
-        raise _Bad(f'must be a string such as "199.00" (not a JSON number), not {_show(value)}')
-    if not _AMOUNT.fullmatch(value):
-        raise _Bad(f"must be a decimal with at most 2 places, such as 199.00, not {_show(value)}")
-    return Decimal(value)
-
-
-def password(value):
-    """A password of at least MIN_PASSWORD characters (stored hashed)."""
-    if len(_string(value, 200)) < MIN_PASSWORD:
-        raise _Bad(f"must be at least {MIN_PASSWORD} characters long")
-    return value
-
-
-BILLING_FIELDS = {"name": text(200, blank=True), "address": text(2000, blank=True)}
-BILLING_FIELDS["vat_id"] = text(32, blank=True)
-
-
-def billing(value):
-    """An object with optional name, address and vat_id (each defaults to "")."""
-    if not isinstance(value, dict):
-        raise _Bad(f"must be an object, not {_show(value)}")
-    result = {}
-    for key in value:
-        if key not in BILLING_FIELDS:
-            raise _Bad(f'has an unknown field "{key}" (allowed: name, address, vat_id)')
-    for key, check in BILLING_FIELDS.items():
-        try:
-            result[key] = check(value.get(key, ""))
-        except _Bad as bad:
-            raise _Bad(str(bad), part=key) from None
-    return result
-
-
-EMPTY_BILLING = {"name": "", "address": "", "vat_id": ""}
-
-# Per section: field -> (check, default); a default of ... means the field is required.
-FIELDS = {
-    "accounts": {
-        "code": (ident(32), None),
-        "number": (ident(32), ...),
-        "login": (ident(64), ...),
-        "name": (text(200), ...),
-        "email": (email, ...),
-        "language": (choice(LANGUAGES), ...),
-        "timezone": (timezone, ...),
-        "password": (password, None),
-        "staff": (boolean, False),
-        "billing": (billing, EMPTY_BILLING),
-    },
-    "services": {
-        "id": (ident(64), ...),
-        "domain": (pattern(_DOMAIN, 253, "a domain name in lower case, such as novak.cz"), ...),
-        "kind": (text(32), ...),
-        "owner": (ident(32), ...),
-        "payer": (ident(32), ...),
-        "expires_on": (iso_date, ...),
-        "state": (choice(SERVICE_STATES), ...),
-        "auto_renew": (boolean, ...),
-    },
-    "payment_requests": {
-        "id": (ident(64), ...),
-        "service": (ident(64), ...),
-        "issued_on": (iso_date, ...),
-        "due_on": (iso_date, ...),
-        "amount": (amount, ...),
-        "currency": (pattern(_CURRENCY, 3, "three capital letters, such as CZK"), ...),
-        "paid_on": (optional_date, None),
-    },
-}
-
-
 # ---------------------------------------------------------------- validation
-def record_label(section, index, raw):
-    """How messages name a record: ``services[3] (id S-1004)``, ``accounts[0] (login novak)``."""
-    label = f"{section}[{index}]"
-    keys = ("code", "login") if section == "accounts" else ("id",)
-    for key in keys:
-        if isinstance(raw, dict) and isinstance(raw.get(key), str):
-            return f"{label} ({key} {raw[key]})"
-    return label
+record_label = records.label
 
 
 class _Problems(list):
@@ -254,34 +54,22 @@ class _Problems(list):
 
 def _check_record(section, raw, label, problems):
     """The record with checked, converted values, or None (problems added)."""
-    if not isinstance(raw, dict):
-        problems.add(label, f"must be an object, not {_show(raw)}")
-        return None
-    fields = FIELDS[section]
-    ok = True
-    for key in raw:
-        if key not in fields:
-            problems.add(label, f'unknown field "{key}" (allowed: {", ".join(fields)})')
-            ok = False
-    record = {}
-    for key, (check, default) in fields.items():
-        if key not in raw:
-            if default is ...:
-                problems.add(label, f'field "{key}" is missing')
-                ok = False
-            record[key] = default
-            continue
-        try:
-            record[key] = check(raw[key])
-        except _Bad as bad:
-            name = f"{key}.{bad.part}" if bad.part else key
-            problems.add(label, f'field "{name}" {bad}')
-            ok = False
-    return record if ok else None
+    record, found = records.check(section, raw)
+    for problem in found:
+        problems.add(label, problem.message)
+    return record
 
 
 def check_document(data):
-    """Check the shape and every value; returns {section: [(label, record)]} or raises."""
+    """Check the shape and every value; returns {section: [(label, record)]} or raises.
+
+    Messages are in English (for the command line); the API shows the same ones translated.
+    """
+    with force_locale("en"):
+        return _check_document(data)
+
+
+def _check_document(data):
     problems = _Problems()
     if not isinstance(data, dict):
         raise DataError(
@@ -289,7 +77,10 @@ def check_document(data):
         )
     for key in data:
         if key not in SECTIONS:
-            problems.add("document", f'unknown section "{key}" (allowed: {", ".join(SECTIONS)})')
+            problems.add(
+                "document",
+                f'unknown section "{safe_text(key[:60])}" (allowed: {", ".join(SECTIONS)})',
+            )
     document = {}
     for section in SECTIONS:
         rows = data.get(section, [])
@@ -301,9 +92,6 @@ def check_document(data):
             label = record_label(section, index, raw)
             checked.append((label, _check_record(section, raw, label, problems)))
         document[section] = checked
-    for label, rec in document["payment_requests"]:
-        if rec and rec["due_on"] < rec["issued_on"]:
-            problems.add(label, 'field "due_on" is before "issued_on"')
     if problems:
         raise DataError(problems)
     return document
@@ -331,7 +119,7 @@ def _unique_in_file(rows, key, problems):
         if value is None:
             continue
         if value in seen:
-            problems.add(label, f'field "{key}" {_show(value)} is also used by {seen[value]}')
+            problems.add(label, f'field "{key}" {show(value)} is also used by {seen[value]}')
         else:
             seen[value] = label
 
@@ -364,7 +152,7 @@ def _check_accounts(rows, existing, problems):
             if holder is not None and holder is not target and holder.id not in claimed:
                 problems.add(
                     label,
-                    f'field "{key}" {_show(rec[key])} belongs to account {holder.code}'
+                    f'field "{key}" {show(rec[key])} belongs to account {holder.code}'
                     " in the database",
                 )
     return targets
@@ -380,14 +168,14 @@ def _check_references(document, existing, problems):
             if rec[key] not in codes:
                 problems.add(
                     label,
-                    f'field "{key}": no account with code {_show(rec[key])}' + _NOWHERE,
+                    f'field "{key}": no account with code {show(rec[key])}' + _NOWHERE,
                 )
     service_ids = {rec["id"] for _, rec in document["services"]} | existing.services.keys()
     for label, rec in document["payment_requests"]:
         if rec["service"] not in service_ids:
             problems.add(
                 label,
-                f'field "service": no service with id {_show(rec["service"])}' + _NOWHERE,
+                f'field "service": no service with id {show(rec["service"])}' + _NOWHERE,
             )
 
 
@@ -499,11 +287,44 @@ def _upsert_requests(rows, existing):
     return counts
 
 
-def import_data(data):
+def _role_changes(rows, existing):
+    """[(label, service, field, old code, new code)] for owners and payers the file changes."""
+    codes = {a.id: code for code, a in existing.by_code.items()}
+    found = []
+    for label, rec in rows:
+        svc = existing.services.get(rec["id"])
+        if svc is None:
+            continue
+        for key, current in (("owner", svc.owner_id), ("payer", svc.payer_id)):
+            if codes.get(current) != rec[key]:
+                found.append((label, svc, key, codes.get(current), rec[key]))
+    return found
+
+
+def _check_open_requests(changes, force, problems):
+    """Owner or payer changes of services in an open request: refused unless ``force``."""
+    from .transfers.operations import locked_service_ids
+
+    locked = locked_service_ids({svc.id for _, svc, *_rest in changes})
+    if not force:
+        for label, svc, key, _old, _new in changes:
+            if svc.id in locked:
+                problems.add(
+                    label,
+                    f'field "{key}": service {svc.external_id} is in an open transfer request;'
+                    " import with --force (API: ?force=true) to change it anyway, and that"
+                    " request fails",
+                )
+    return locked
+
+
+def import_data(data, *, force=False, changes=None):
     """Validate ``data`` and upsert it into the session (the caller commits).
 
-    Raises DataError, having changed nothing, when any record has a problem.
-    Returns {section: Counts}.
+    Raises DataError, having changed nothing, when any record has a problem. An owner or
+    payer change of a service in an open transfer request is a problem unless ``force``,
+    which fails that request. ``changes``, a list, receives a line per owner or payer
+    change. Returns {section: Counts}.
     """
     document = check_document(data)
     existing = _Existing()
@@ -512,13 +333,24 @@ def import_data(data):
     _check_references(document, existing, problems)
     _unique_in_file(document["services"], "id", problems)
     _unique_in_file(document["payment_requests"], "id", problems)
+    roles = [] if problems else _role_changes(document["services"], existing)
+    locked = _check_open_requests(roles, force, problems) if roles else set()
     if problems:
         raise DataError(problems)
-    return {
+    if changes is not None:
+        changes += [f"{svc.external_id}: {key} {old} -> {new}" for _l, svc, key, old, new in roles]
+    summary = {
         "accounts": _upsert_accounts(document["accounts"], targets, existing),
         "services": _upsert_services(document["services"], existing),
         "payment_requests": _upsert_requests(document["payment_requests"], existing),
     }
+    if locked:
+        from .transfers.operations import fail_for_outside_change
+
+        failed = fail_for_outside_change(locked)
+        if changes is not None:
+            changes += [f"transfer request {i} failed (owner or payer changed)" for i in failed]
+    return summary
 
 
 def summary_line(summary):
@@ -533,20 +365,57 @@ def summary_line(summary):
 
 
 def load(stream):
-    """Parse a JSON document from a text stream; DataError when it is not valid JSON."""
+    """Parse a JSON document from a text stream; DataError (never another error) when invalid."""
     try:
-        return json.load(stream, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise DataError([f"not valid JSON: {exc}"]) from None
+        text = stream.read()
     except UnicodeDecodeError:
         raise DataError(["not valid JSON: the file is not UTF-8 text"]) from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_int=_integer)
+    except json.JSONDecodeError as exc:
+        raise DataError([f"not valid JSON: {exc}"]) from None
+    except RecursionError:
+        raise DataError([f"not valid: {_too_deep(text)}"]) from None
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text):
+    """Where the text nests lists and objects deeper than MAX_DEPTH (a message), or None."""
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - text.rfind("\n", 0, match.start())
+                return (
+                    f"nested more than {MAX_DEPTH} levels deep at line {line}"
+                    f" column {column} (char {match.start()})"
+                )
+        elif token in "]}":
+            depth -= 1
+    return f"nested more than {MAX_DEPTH} levels deep"
+
+
+def _integer(digits):
+    """An int; a number too long for Python is kept as HugeNumber (refused by every field)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return records.HugeNumber(len(digits.lstrip("-")))
 
 
 def _no_duplicate_keys(pairs):
-    keys = [key for key, _ in pairs]
-    for key in keys:
-        if keys.count(key) > 1:
-            raise DataError([f'not valid: the key "{key}" appears twice in one object'])
+    seen = set()
+    for key, _value in pairs:
+        if key in seen:
+            raise DataError(
+                [f'not valid: the key "{safe_text(key[:60])}" appears twice in one object']
+            )
+        seen.add(key)
     return dict(pairs)
 
 

@@ -30,7 +30,11 @@ class InvalidCharacters(BadRequest):
 
 
 def render_error(code, message=None):
-    """Render the error page for ``code``."""
+    """Render the error page for ``code`` (under /api/: a problem+json answer)."""
+    from .api import problems
+
+    if problems.is_api_request():
+        return problems.for_http_error(code)
     fallback = MESSAGES[400] if 400 <= code < 500 else MESSAGES[500]
     text = message or MESSAGES.get(code, fallback)
     return render_template("errors/error.html", code=code, message=text), code
@@ -38,6 +42,9 @@ def render_error(code, message=None):
 
 def init_app(app):
     """Register the handlers."""
+    from .api.problems import ApiProblem, from_exception
+
+    app.register_error_handler(ApiProblem, from_exception)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

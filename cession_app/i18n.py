@@ -75,6 +75,8 @@ def select_locale():
     if forced:
         return forced
     offered = languages()
+    if _is_api():
+        return _accepted_language(offered) or current_app.config["DEFAULT_LOCALE"]
     account = _account()
     if account is not None and account.language in offered:
         return account.language
@@ -86,6 +88,14 @@ def select_locale():
         if accepted:
             return accepted
     return current_app.config["DEFAULT_LOCALE"]
+
+
+def _is_api():
+    """The API speaks the language of Accept-Language only (no session, no account); its
+    reference page is a page like the others."""
+    if not has_request_context() or request.endpoint == "api.reference":
+        return False
+    return request.path.startswith("/api/")
 
 
 def _accepted_language(offered):

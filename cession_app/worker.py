@@ -5,9 +5,10 @@ import time
 
 from flask import current_app
 
-from . import audit, mailer
+from . import audit, health, mailer
 from .extensions import db
 from .transfers import operations
+from .webhooks import operations as webhooks
 
 log = logging.getLogger("cession.worker")
 
@@ -19,12 +20,16 @@ def run_once(now=None):
     mails written in this pass leave in it too.
     """
     audit.set_channel("worker")
+    health.beat()
     counts = {
-        "executed": operations.execute_due(limit=current_app.config.get("WORKER_BATCH", 20)),
+        "executed": operations.execute_due(
+            limit=current_app.config.get("WORKER_BATCH", 20), now=now
+        ),
         "expired": operations.expire_due(now),
         "reminded": operations.remind_due(now),
     }
     counts["mails"] = mailer.deliver_pending()
+    counts["webhooks"] = webhooks.deliver_due()
     return counts
 
 

@@ -139,7 +139,8 @@ class _VisibleText(HTMLParser):
     Elements marked ``translate="no"`` (codes and keys to type as shown) are left out.
     """
 
-    SKIP = {"script", "style"}
+    # <code>: identifiers and machine text (paths, field names, SMTP answers), never translated.
+    SKIP = {"script", "style", "code"}
     ATTRIBUTES = {"title", "alt", "placeholder", "aria-label"}
     BUTTONS = {"submit", "button", "reset"}
 

@@ -25,8 +25,15 @@ from cession_app.accounts.forms import timezone_choices
 from cession_app.billing import operations as billing
 from cession_app.config import LANGUAGES
 from cession_app.extensions import db
-from cession_app.models import Account, OutboxMessage, Service, TaxDocumentRequest
+from cession_app.models import (
+    Account,
+    HolderChange,
+    OutboxMessage,
+    Service,
+    TaxDocumentRequest,
+)
 from cession_app.models.base import utcnow
+from cession_app.protection import operations as protection
 from cession_app.services import operations as services_operations
 from cession_app.transfers import operations
 from tests import factories
@@ -294,6 +301,16 @@ def _password_link(w, purpose):
 
 PAGES = {
     "static": Page(skip="files, not pages"),
+    # The API: JSON for programs, in the language of Accept-Language (tests/api).
+    **{
+        f"api.{name}": Page(skip="JSON: tests/api")
+        for name in (
+            "get_account get_payment_request get_service get_transfer list_accounts list_events"
+            " list_payment_requests list_services list_transfers openapi_json"
+        ).split()
+    },
+    "api.reference": Page(anonymous=True),
+    "health.healthz": Page(skip="JSON for monitoring: tests/test_health.py", status=503),
     "accounts.home": Page(status=302),  # redirects: My services or the log-in page
     "accounts.login": Page(anonymous=True),
     "accounts.my_data": Page(),
@@ -338,6 +355,18 @@ PAGES = {
     "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
     "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
     "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "transfers.record_pdf": Page(skip="a PDF: tests/test_transfer_record.py reads its text"),
+    "protection.index": [
+        Page(),  # not locked
+        Page(login="svoboda", setup=lambda c, w: _locked(w.other, unlocking=False)),
+        Page(login="kowalski", setup=lambda c, w: _locked(w.payer, unlocking=True)),
+    ],
+    "holder.index": [
+        Page(login="dvorak", setup=lambda c, w: _holder_tasks(w)),
+        Page(
+            values=lambda w: {"state": "all"}, login="dvorak", setup=lambda c, w: _holder_tasks(w)
+        ),
+    ],
     "billing.index": Page(),  # unpaid and paid rows, the tax-document requests
     "billing.document": [
         Page(values=lambda w: {"external_id": w.documents["unpaid"].external_id}),
@@ -350,6 +379,32 @@ PAGES = {
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
     "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _holder_tasks(w):
+    """Holder changes of the executed request: one open, one done, one refused."""
+    request = w.requests["executed"]
+    request.holder_change = True
+    domain = w.services["domain"]
+    for state, reason in (("open", None), ("done", None), ("refused", mark("reason"))):
+        db.session.add(
+            HolderChange(
+                request_id=request.id,
+                service_id=domain.id,
+                domain="novak.cz",
+                new_holder_id=w.other.id,
+                state=state,
+                reason=reason,
+            )
+        )
+    db.session.commit()
+
+
+def _locked(account, unlocking):
+    """An account with transfers out locked (and an unlock under way)."""
+    account.outgoing_locked = True
+    account.outgoing_unlock_at = utcnow() + timedelta(hours=20) if unlocking else None
+    db.session.commit()
 
 
 def _mail_trouble(w):
@@ -706,6 +761,12 @@ def _reminder(w):
     return _outbox(w, "reminder")
 
 
+def _unlock_notice(w):
+    protection.lock(w.me)
+    protection.request_unlock(w.me)
+    return _outbox(w, "outgoing_unlock")
+
+
 def _account_mail(w, template):
     """The mails of forgot password, password change and invitation, to Eva (no password)."""
     if template == "password_reset":
@@ -725,6 +786,7 @@ def _account_mail(w, template):
 
 # template -> how to produce its mails from the world (through the real operations).
 MAILS = {
+    "outgoing_unlock": _unlock_notice,
     "confirm_request": lambda w: _outbox(w, "confirm_request"),  # written with the request
     "request_notice": lambda w: _outbox(w, "request_notice"),  # old payer, extra address
     "reminder": _reminder,

@@ -50,9 +50,9 @@ def in_threads(app, target, args_list):
 def test_run_once_counts_the_work(app, make, smtp):
     req, web, svoboda = confirmed_request(make, 1)
     counts = deliver()
-    assert counts == {"executed": 1, "expired": 0, "reminded": 0, "mails": 4}
+    assert counts == {"executed": 1, "expired": 0, "reminded": 0, "mails": 4, "webhooks": 0}
     assert db.session.get(Service, web.id).owner_id == svoboda.id
-    assert deliver() == {"executed": 0, "expired": 0, "reminded": 0, "mails": 0}
+    assert deliver() == {"executed": 0, "expired": 0, "reminded": 0, "mails": 0, "webhooks": 0}
 
 
 def test_a_progress_line_per_executed_request(app, make, smtp, caplog):

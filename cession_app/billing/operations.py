@@ -49,17 +49,19 @@ def _with_service(query):
 def unpaid_for_payer(account_id):
     """The account's unpaid payment requests, the earliest due first."""
     query = _with_service(select(PaymentRequest)).where(
-        _paid_by(account_id), PaymentRequest.paid_on.is_(None)
+        _paid_by(account_id), PaymentRequest.open_clause()
     )
     return db.session.scalars(query.order_by(PaymentRequest.due_on, PaymentRequest.id)).all()
 
 
 def paid_for_payer(account_id, page, per_page):
-    """One page of the account's paid payment requests (invoices), the latest first."""
+    """One page of the account's paid (and handed-over) payment requests, the latest first."""
     query = _with_service(select(PaymentRequest)).where(
-        _paid_by(account_id), PaymentRequest.paid_on.is_not(None)
+        _paid_by(account_id),
+        or_(PaymentRequest.paid_on.is_not(None), PaymentRequest.cancelled_on.is_not(None)),
     )
-    query = query.order_by(PaymentRequest.paid_on.desc(), PaymentRequest.id.desc())
+    settled = func.coalesce(PaymentRequest.paid_on, PaymentRequest.cancelled_on)
+    query = query.order_by(settled.desc(), PaymentRequest.id.desc())
     return paging.paginate(query, page, per_page)
 
 
@@ -106,7 +108,7 @@ def mark_paid(payment_request, on, actor=None, source="staff page"):
     # A conditional update: of two staff marking at once, only one wins.
     result = db.session.execute(
         update(PaymentRequest)
-        .where(PaymentRequest.id == payment_request.id, PaymentRequest.paid_on.is_(None))
+        .where(PaymentRequest.id == payment_request.id, PaymentRequest.open_clause())
         .values(paid_on=on)
     )
     if result.rowcount != 1:
@@ -129,7 +131,7 @@ def mark_paid(payment_request, on, actor=None, source="staff page"):
 
 def unpaid_for_staff(search, page, per_page):
     """Unpaid payment requests, searchable by id (of the request or service) or domain."""
-    query = _with_service(select(PaymentRequest)).where(PaymentRequest.paid_on.is_(None))
+    query = _with_service(select(PaymentRequest)).where(PaymentRequest.open_clause())
     search = (search or "").strip().lower()
     if search:
         query = query.where(

@@ -2,13 +2,15 @@
 
 import secrets
 import string
+from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String, Text
+from sqlalchemy import Boolean, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import passwords
 from ..extensions import db
+from .base import UTCDateTime
 
 
 def new_customer_code():
@@ -35,6 +37,15 @@ class Account(UserMixin, db.Model):
     billing_address: Mapped[str] = mapped_column(Text, default="")
     vat_id: Mapped[str] = mapped_column(String(32), default="")
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Protection settings (cession_app/protection/): no request may move services out while
+    # locked; an unlock takes effect at outgoing_unlock_at, a day after it was asked for.
+    outgoing_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    outgoing_unlock_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirm_with_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # Customer codes (space-separated) whose requests that move services here are accepted.
+    auto_accept_from: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def set_password(self, password):
         """Store a strong (argon2id) hash of the password."""

@@ -1,12 +1,13 @@
 """Services (grouped by domain into business cases) and their payment requests."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .base import UTCDateTime
 
 SERVICE_STATES = ("active", "expired", "terminating")
 
@@ -29,6 +30,8 @@ class Service(db.Model):
     expires_on: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16), default="active")
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When a transfer last changed its owner (the lock after a move counts from here).
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner = relationship("Account", foreign_keys=[owner_id])
     payer = relationship("Account", foreign_keys=[payer_id])
@@ -55,6 +58,18 @@ class PaymentRequest(db.Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3))
     paid_on: Mapped[date | None] = mapped_column(Date)
+    # Cancelled when a transfer handed it over to the new payer (a new one was issued).
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
 
     service = relationship("Service", back_populates="payment_requests")
     payer = relationship("Account")
+
+    @property
+    def is_open(self):
+        """Issued and still to be paid: neither paid nor cancelled."""
+        return self.paid_on is None and self.cancelled_on is None
+
+    @classmethod
+    def open_clause(cls):
+        """``is_open`` as a SQL condition."""
+        return and_(cls.paid_on.is_(None), cls.cancelled_on.is_(None))

@@ -1,8 +1,19 @@
 """Transfer requests ("cesja", "žádost o převod", "Übertragungsanfrage")."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -41,6 +52,12 @@ class TransferRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day (provider's time zone) from which a confirmed request may execute; None: at once.
+    execute_on: Mapped[date | None] = mapped_column(Date)
+    # The unpaid payment requests (external ids) the new payer takes over, if any.
+    handover_payments: Mapped[list | None] = mapped_column(JSON)
+    # The initiator asked for the domain holder in the registry to change too.
+    holder_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     initiator = relationship("Account", foreign_keys=[initiator_id])
@@ -48,6 +65,9 @@ class TransferRequest(db.Model):
     to_account = relationship("Account", foreign_keys=[to_account_id])
     items = relationship(
         "TransferItem", back_populates="request", cascade="all, delete-orphan", lazy="selectin"
+    )
+    holder_changes = relationship(
+        "HolderChange", back_populates="request", order_by="HolderChange.id", lazy="selectin"
     )
     parties = relationship(
         "TransferParty",

@@ -45,7 +45,7 @@ def services_by_case(account_id):
 
 def open_payment_requests(service):
     """The service's issued, unpaid payment requests."""
-    return [pr for pr in service.payment_requests if pr.paid_on is None]
+    return [pr for pr in service.payment_requests if pr.is_open]
 
 
 def terminate(service, actor):

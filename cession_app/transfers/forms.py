@@ -1,7 +1,7 @@
 """Forms of the request pages (the wizard's forms live in wizard.py)."""
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from wtforms import BooleanField, PasswordField, SubmitField
 
 from ..i18n import lazy_gettext as _l
 
@@ -9,6 +9,12 @@ from ..i18n import lazy_gettext as _l
 class RespondForm(FlaskForm):
     """A party's answer: Confirm or Decline (only this POST acts, never a GET)."""
 
+    # Only asked of accounts whose protection settings want it (operations.password_needed).
+    password = PasswordField(_l("Your password"))
+    # Only asked of a new payer taking over unpaid payment requests (must_take_over).
+    take_over_payments = BooleanField(
+        _l("I take over the unpaid payment requests listed above and will pay them")
+    )
     confirm = SubmitField(_l("Confirm the transfer"))
     decline = SubmitField(_l("Decline"))
 

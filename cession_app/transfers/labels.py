@@ -1,7 +1,7 @@
 """Translated labels of transfer requests: states, directions, changes, party roles."""
 
+from ..i18n import fmt_date, lazy_pgettext
 from ..i18n import lazy_gettext as _l
-from ..i18n import lazy_pgettext
 
 STATES = {
     "awaiting": _l("Awaiting confirmation"),
@@ -35,6 +35,13 @@ ROLES = {
 def transfer_state_label(state):
     """A request state's name."""
     return STATES.get(state, state)
+
+
+def transfer_state_text(transfer):
+    """A request's state as its pages say it: a confirmed one waiting for its day says when."""
+    if transfer.state == "confirmed" and transfer.execute_on is not None:
+        return _l("Confirmed, takes effect on %(date)s", date=fmt_date(transfer.execute_on))
+    return transfer_state_label(transfer.state)
 
 
 def transfer_direction_label(direction):
@@ -73,6 +80,7 @@ def transfer_party_roles(party):
 GLOBALS = {
     "transfer_party_roles": transfer_party_roles,
     "transfer_state_label": transfer_state_label,
+    "transfer_state_text": transfer_state_text,
     "transfer_direction_label": transfer_direction_label,
     "transfer_change_label": transfer_change_label,
     "transfer_role_label": transfer_role_label,

@@ -7,22 +7,33 @@ import json
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import addresses, audit, mailer, tokens
 from ..extensions import db
+from ..holder import operations as holder
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
-from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
+from ..models import (
+    Account,
+    AuditEvent,
+    PaymentRequest,
+    Service,
+    TransferItem,
+    TransferParty,
+    TransferRequest,
+)
 from ..models.base import utcnow
 from ..models.transfers import OPEN_STATES
 from . import labels, rules
+from . import record as transfer_record
 
 log = logging.getLogger("cession.transfers")
 
@@ -60,17 +71,71 @@ def case_services(domain, owner_id):
     return db.session.scalars(query).all()
 
 
-def check_services(services, *, direction, initiator_id, other_id, exclude_request_id=None):
-    """All rules over the chosen services: {service: [Reason]} for those that cannot move."""
+def check_services(
+    services,
+    *,
+    direction,
+    initiator_id,
+    other_id,
+    exclude_request_id=None,
+    creating=True,
+    handed_over=(),
+    change="both",
+):
+    """All rules over the chosen services: {service: [Reason]} for those that cannot move.
+
+    The owners' protection (a lock on outgoing transfers, the lock after a move) decides
+    whether a request may be made (``creating``), not whether one already agreed executes.
+    Unpaid payment requests in ``handed_over`` (external ids) do not block when the payer
+    changes and the provider allows handing them over (``PAYMENT_HANDOVER``).
+    """
     locked = locked_service_ids([s.id for s in services], exclude_request_id)
+    now, lock_days = utcnow(), current_app.config["TRANSFER_LOCK_DAYS_AFTER_MOVE"]
+    handover = current_app.config["PAYMENT_HANDOVER"]
     found = {}
     for service in services:
         reasons = rules.ownership_reasons(
             service, direction=direction, initiator_id=initiator_id, other_id=other_id
-        ) + rules.service_reasons(service, locked=service.id in locked)
+        ) + rules.service_reasons(service, locked=service.id in locked, handover=handover)
+        reasons = rules.without_handed_over(reasons, set(handed_over), change)
+        if creating and not any(r.code == "not_owner" for r in reasons):
+            reasons += rules.protection_reasons(
+                service, service.owner, now=now, lock_days=lock_days
+            )
         if reasons:
             found[service] = reasons
     return found
+
+
+def open_payment_ids(services, change):
+    """The unpaid payment requests a new payer could take over (when the payer changes and
+    the provider allows it), as external ids."""
+    if not (current_app.config["PAYMENT_HANDOVER"] and rules.payer_changes(change)):
+        return []
+    return [pr.external_id for s in services for pr in s.payment_requests if pr.is_open]
+
+
+def handed_over_payments(request):
+    """(service, payment request) of the open payment requests the request hands over."""
+    ids = set(request.handover_payments or ())
+    return [
+        (item.service, pr)
+        for item in request.items
+        for pr in item.service.payment_requests
+        if pr.external_id in ids and pr.is_open
+    ]
+
+
+def must_take_over(request, party):
+    """True when this party becomes the payer of services whose unpaid payment requests
+    the request hands over: it confirms only by accepting them."""
+    return bool(request.handover_payments) and "payer_to" in party.role_list
+
+
+def provider_today(now=None):
+    """Today in the provider's time zone: scheduled requests take effect by its calendar."""
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    return (now or utcnow()).astimezone(zone).date()
 
 
 def find_request_by_submit_key(submit_key):
@@ -90,6 +155,9 @@ def create_request(
     change="both",
     notify_email=None,
     submit_key=None,
+    execute_on=None,
+    take_over_payments=False,
+    holder_change=False,
 ):
     """Create a transfer request and queue its confirmation mails, in one transaction.
 
@@ -103,6 +171,7 @@ def create_request(
     _lock_account(initiator.id)  # one creation at a time per account: the hourly limit holds
     problems = [r for r in [creation_limit_reason(initiator)] if r]
     problems = problems or rules.counterparty_reasons(initiator, other)
+    problems = problems or rules.schedule_reasons(execute_on, provider_today())
     if problems:
         db.session.rollback()
         raise TransferRefused({None: problems})
@@ -119,14 +188,24 @@ def create_request(
                 ]
             }
         )
+    handed_over = open_payment_ids(services, change) if take_over_payments else []
     refused = check_services(
-        services, direction=direction, initiator_id=initiator.id, other_id=other.id
+        services,
+        direction=direction,
+        initiator_id=initiator.id,
+        other_id=other.id,
+        handed_over=handed_over,
+        change=change,
     )
     if refused:
         raise TransferRefused(refused)
     request = _build_request(
         initiator, direction, domain, other, services, change, notify_email, submit_key
     )
+    request.execute_on = execute_on
+    request.handover_payments = handed_over or None
+    moves_domain = change in ("both", "owner") and any(s.kind == "domain" for s in services)
+    request.holder_change = bool(holder_change) and moves_domain
     try:
         db.session.flush()
     except IntegrityError as exc:
@@ -155,6 +234,7 @@ def create_request(
         change=change,
         services=[s.external_id for s in services],
     )
+    _accept_automatically(request)
     queue_creation_mails(request)
     db.session.commit()
     return request
@@ -341,15 +421,38 @@ def queue_confirmation(request, party, template="confirm_request"):
         request=request,
         party=party,
         confirm_url=confirm_link(request, party),
+        handover=handed_over_payments(request) if must_take_over(request, party) else [],
         details_url=mailer.link("transfers.detail", request_id=request.id),
     )
     party.link_sent_at = utcnow()
 
 
+def _accept_automatically(request):
+    """Parties that only gain services, from an account on their auto-accept list, confirm."""
+    from_code = db.session.get(Account, request.from_account_id).code
+    now = utcnow()
+    for party in request.parties:
+        if (
+            party.must_confirm
+            and party.account_id != request.initiator_id
+            and rules.accepts_automatically(party.account, party.role_list, from_code)
+        ):
+            party.confirmed_at = now
+            audit.record(
+                "transfer_confirmed",
+                "transfer",
+                request.id,
+                actor=party.account_id,
+                channel="system",
+                automatic=True,
+            )
+    _confirmed_if_everyone(request, now)
+
+
 def queue_creation_mails(request):
     """Links to the confirming parties; a notice to the others and to the extra address."""
     for party in request.parties:
-        if party.must_confirm:
+        if party.must_confirm and party.confirmed_at is None:
             queue_confirmation(request, party)
         else:
             account = db.session.get(Account, party.account_id)
@@ -358,6 +461,7 @@ def queue_creation_mails(request):
                 _l("Services of %(domain)s are being transferred", domain=request.domain),
                 account,
                 request=request,
+                accepted_automatically=party.confirmed_at is not None,
                 details_url=mailer.link("transfers.detail", request_id=request.id),
             )
     if request.notify_email:
@@ -458,17 +562,70 @@ def _acting_party(request, account_id):
     return party
 
 
-def confirm(request, party):
-    """The party confirms (once); the last confirmation makes the request confirmed."""
-    request = _locked_or_refuse(request, ("awaiting",))
-    party = _acting_party(request, party.account_id)
-    now = utcnow()
-    party.confirmed_at = now
-    audit.record("transfer_confirmed", "transfer", request.id, actor=party.account_id)
+def _confirmed_if_everyone(request, now):
     if all(p.confirmed_at is not None for p in request.parties if p.must_confirm):
         request.state = "confirmed"
         request.confirmed_at = now
         audit.record("transfer_fully_confirmed", "transfer", request.id)
+
+
+def password_needed(party):
+    """True when the party's account asks for its password to confirm (not for staff)."""
+    return bool(party.account.confirm_with_password) and audit.current_channel() != "staff"
+
+
+PASSWORD_TRIES_PER_HOUR = 5
+
+
+def _check_confirm_password(request, party, password):
+    """Refuse (and count) a wrong password; after five wrong ones an hour, refuse them all."""
+    since = utcnow() - timedelta(hours=1)
+    tries = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "transfer_password_refused",
+            AuditEvent.object_type == "transfer",
+            AuditEvent.object_id == str(request.id),
+            AuditEvent.actor_id == party.account_id,
+            AuditEvent.created_at >= since,
+        )
+    )
+    if tries >= PASSWORD_TRIES_PER_HOUR:
+        db.session.rollback()
+        raise ActionRefused(
+            _l("The password was wrong too many times. Please try again in an hour.")
+        )
+    if party.account.check_password(password or ""):
+        return
+    db.session.rollback()
+    audit.record("transfer_password_refused", "transfer", request.id, actor=party.account_id)
+    db.session.commit()
+    raise ActionRefused(
+        _l("Your protection settings ask for your password to confirm. It did not match.")
+    )
+
+
+def confirm(request, party, password=None, take_over_payments=False):
+    """The party confirms (once); the last confirmation makes the request confirmed.
+
+    An account whose protection settings ask for it must give its password too; a new
+    payer taking over unpaid payment requests must accept them (``take_over_payments``).
+    """
+    request = _locked_or_refuse(request, ("awaiting",))
+    party = _acting_party(request, party.account_id)
+    if must_take_over(request, party) and not take_over_payments:
+        db.session.rollback()
+        raise ActionRefused(
+            _l(
+                "To confirm, please tick that you take over the unpaid payment requests"
+                " listed; otherwise decline, or ask for them to be paid first."
+            )
+        )
+    if password_needed(party):
+        _check_confirm_password(request, party, password)
+    now = utcnow()
+    party.confirmed_at = now
+    audit.record("transfer_confirmed", "transfer", request.id, actor=party.account_id)
+    _confirmed_if_everyone(request, now)
     db.session.commit()
     return request
 
@@ -566,7 +723,7 @@ def remind_due(now=None):
     return count
 
 
-def _claim_confirmed():
+def _claim_confirmed(today):
     """Take one confirmed request for execution, or None; a request is taken by one worker.
 
     PostgreSQL: FOR UPDATE SKIP LOCKED, so workers share the queue. SQLite: the database's
@@ -576,7 +733,7 @@ def _claim_confirmed():
         table = TransferRequest.__table__
         first = (
             select(table.c.id)
-            .where(table.c.state == "confirmed")
+            .where(table.c.state == "confirmed", _due(table.c.execute_on, today))
             .order_by(table.c.id)
             .limit(1)
             .scalar_subquery()
@@ -584,7 +741,7 @@ def _claim_confirmed():
         db.session.execute(update(table).where(table.c.id == first).values(state=table.c.state))
     query = (
         select(TransferRequest)
-        .where(TransferRequest.state == "confirmed")
+        .where(TransferRequest.state == "confirmed", _due(TransferRequest.execute_on, today))
         .order_by(TransferRequest.id)
         .limit(1)
         .options(*_eager())
@@ -595,14 +752,18 @@ def _claim_confirmed():
     return db.session.scalars(query).one_or_none()
 
 
-def execute_due(limit=20):
-    """Execute up to ``limit`` confirmed requests, each in its own transaction.
+def _due(execute_on, today):
+    return or_(execute_on.is_(None), execute_on <= today)
 
-    Returns the number executed (requests that fail their checks are not counted).
-    """
+
+def execute_due(limit=20, now=None):
+    """Execute up to ``limit`` confirmed requests whose day has come, each in its own
+    transaction. Returns the number executed (requests that fail their checks are not
+    counted)."""
+    today = provider_today(now)
     executed = 0
     for _attempt in range(limit):
-        request = _claim_confirmed()
+        request = _claim_confirmed(today)
         if request is None:
             db.session.rollback()
             break
@@ -620,11 +781,21 @@ def execute(request):
         db.session.commit()
         log.warning("transfer request %s failed: %s", request.id, problems)
         return False
+    now = utcnow()
+    handed = _hand_over_payments(request, services, now)
     for item in request.items:
         service = services[item.service_id]
+        if service.owner_id != item.new_owner_id:
+            service.moved_at = now
         service.owner_id = item.new_owner_id
         service.payer_id = item.new_payer_id
-    _end(request, "executed", services=[s.external_id for s in services.values()])
+    holder.create_tasks(request)
+    _end(
+        request,
+        "executed",
+        services=[s.external_id for s in services.values()],
+        **({"payment_requests": handed} if handed else {}),
+    )
     db.session.commit()
     waited = (request.ended_at - request.confirmed_at).total_seconds()
     log.info(
@@ -635,6 +806,39 @@ def execute(request):
         waited,
     )
     return True
+
+
+def _hand_over_payments(request, services, now):
+    """Cancel each handed-over payment request and issue it anew to the new payer, due no
+    earlier than before; returns [[old id, new id], ...]."""
+    ids = set(request.handover_payments or ())
+    today = provider_today(now)
+    handed = []
+    for item in request.items:
+        for pr in services[item.service_id].payment_requests:
+            if pr.external_id not in ids or not pr.is_open:
+                continue
+            pr.cancelled_on = today
+            new = PaymentRequest(
+                external_id=f"{pr.external_id}-T{request.id}"[:64],
+                service_id=pr.service_id,
+                payer_id=item.new_payer_id,
+                issued_on=today,
+                due_on=max(pr.due_on, today),
+                amount=pr.amount,
+                currency=pr.currency,
+            )
+            db.session.add(new)
+            handed.append([pr.external_id, new.external_id])
+            audit.record(
+                "payment_request_handed_over",
+                "payment_request",
+                pr.external_id,
+                request=request.id,
+                replaced_by=new.external_id,
+                new_payer=item.new_payer_id,
+            )
+    return handed
 
 
 def _lock_services(service_ids):
@@ -657,15 +861,16 @@ def execution_problems(request, services):
         initiator_id=request.initiator_id,
         other_id=_other_id(request),
         exclude_request_id=request.id,
+        creating=False,
+        handed_over=request.handover_payments or (),
+        change=request.change,
     )
     problems = []
     for item in request.items:
         service = services[item.service_id]
         # "not the owner" and "owner changed" are the same news to the customer.
-        codes = [
-            ("changed" if r.code == "not_owner" else r.code, r.payment_request)
-            for r in refused.get(service, [])
-        ]
+        renamed = {"not_owner": "changed", "unpaid_handover": "unpaid"}
+        codes = [(renamed.get(r.code, r.code), r.payment_request) for r in refused.get(service, [])]
         if (service.owner_id, service.payer_id) != (item.old_owner_id, item.old_payer_id):
             codes.append(("changed", None))
         for code, pr in dict.fromkeys(codes):
@@ -722,6 +927,30 @@ def _failure_text(problem):
     return _("%(service)s can no longer be transferred.", service=service)
 
 
+def fail_for_outside_change(service_ids):
+    """Fail the open requests holding these services: their owner or payer was changed from
+    outside (import-data or the API with force). Caller commits. Returns the request ids."""
+    query = (
+        select(TransferItem.request_id)
+        .where(TransferItem.active == true(), TransferItem.service_id.in_(list(service_ids)))
+        .distinct()
+    )
+    failed = []
+    for request_id in sorted(db.session.scalars(query)):
+        request = _lock(request_id)
+        if request is None:
+            continue
+        problems = [
+            _problem("changed", item.service)
+            for item in request.items
+            if item.service_id in set(service_ids)
+        ]
+        request.failure_reason = json.dumps({"reasons": problems})
+        _end(request, "failed", reasons=["changed"], source="outside change")
+        failed.append(request.id)
+    return failed
+
+
 # ---------------------------------------------------------------- end of a request
 def _end(request, state, actor=None, **details):
     """Any end state: release the services' lock, record it, tell everyone involved."""
@@ -731,6 +960,7 @@ def _end(request, state, actor=None, **details):
     for item in request.items:
         item.active = False
     audit.record(f"transfer_{state}", "transfer", request.id, actor=actor, **details)
+    transfer_record.freeze(request)
     queue_end_mails(request)
 
 

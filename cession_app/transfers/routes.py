@@ -14,22 +14,28 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
+from ..i18n import fmt_date, select_timezone
 from ..security import no_store
 from . import bp, labels, operations
+from . import record as transfer_record
 from .forms import CancelForm, ResendForm, RespondForm
 
 
 @bp.record_once
 def _register_globals(state):
     state.app.jinja_env.globals.update(
-        labels.GLOBALS, transfer_failure_texts=operations.failure_texts
+        labels.GLOBALS,
+        transfer_failure_texts=operations.failure_texts,
+        transfer_password_needed=operations.password_needed,
+        transfer_must_take_over=operations.must_take_over,
+        transfer_handed_over=operations.handed_over_payments,
     )
 
 
@@ -65,9 +71,22 @@ def _answer(transfer, party, form):
     """Confirm or decline from a submitted RespondForm; flashes the outcome. True if done."""
     try:
         if form.confirm.data:
-            transfer = operations.confirm(transfer, party)
+            transfer = operations.confirm(
+                transfer,
+                party,
+                password=form.password.data,
+                take_over_payments=form.take_over_payments.data,
+            )
             flash(_("Thank you, you have confirmed the transfer."), "success")
-            if transfer.state == "confirmed":
+            if transfer.state == "confirmed" and transfer.execute_on:
+                flash(
+                    _(
+                        "Everyone has confirmed: the transfer takes effect on %(date)s.",
+                        date=fmt_date(transfer.execute_on),
+                    ),
+                    "info",
+                )
+            elif transfer.state == "confirmed":
                 flash(_("Everyone has confirmed: the transfer will be executed shortly."), "info")
         elif form.decline.data:
             operations.decline(transfer, party)
@@ -79,6 +98,29 @@ def _answer(transfer, party, form):
         flash(str(exc.message), "error")
         return False
     return True
+
+
+@bp.route("/requests/<int:request_id>/record.pdf")
+@no_store
+@login_required
+def record_pdf(request_id):
+    """The transfer record of an ended request, as a PDF in the reader's language."""
+    transfer = _visible_request(request_id)
+    if transfer.is_open:
+        abort(404)
+    record = transfer_record.record_of(transfer) or transfer_record.freeze(transfer)
+    data = transfer_record.pdf_copy(
+        record,
+        current_user,
+        str(get_locale()),
+        select_timezone(),
+        staff=transfer.party_for(current_user.id) is None,
+    )
+    response = make_response(data)
+    response.mimetype = "application/pdf"
+    filename = f"transfer-record-{transfer.id}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.route("/requests/<int:request_id>/answer", methods=["POST"])

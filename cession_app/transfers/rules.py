@@ -5,6 +5,7 @@ today's date), so the same rules run in the wizard, at submit and at execution.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ..i18n import fmt_date, fmt_money
 from ..i18n import lazy_gettext as _l
@@ -36,8 +37,26 @@ def _unpaid_reason(pr):
     )
 
 
-def service_reasons(service, *, locked=False):
-    """Why ``service`` cannot be put into a transfer request right now (empty: it can)."""
+def _handover_reason(pr):
+    return Reason(
+        "unpaid_handover",
+        _l(
+            "A payment request of %(amount)s, due on %(due)s, is not paid. It can be paid"
+            " first, or the new payer can take it over with the transfer: then change the"
+            " payer and tick that the new payer takes over the unpaid payment requests.",
+            amount=fmt_money(pr.amount, pr.currency),
+            due=fmt_date(pr.due_on),
+        ),
+        payment_request=pr,
+    )
+
+
+def service_reasons(service, *, locked=False, handover=False):
+    """Why ``service`` cannot be put into a transfer request right now (empty: it can).
+
+    With ``handover`` (a provider setting), an unpaid payment request is a reason that the
+    new payer's taking it over removes (``unpaid_handover``) rather than a block.
+    """
     reasons = []
     if service.state in ("expired", "terminating"):
         reasons.append(
@@ -49,7 +68,8 @@ def service_reasons(service, *, locked=False):
                 ),
             )
         )
-    reasons.extend(_unpaid_reason(pr) for pr in service.payment_requests if pr.paid_on is None)
+    unpaid = _handover_reason if handover else _unpaid_reason
+    reasons.extend(unpaid(pr) for pr in service.payment_requests if pr.is_open)
     if locked:
         reasons.append(
             Reason(
@@ -136,3 +156,96 @@ def change_reasons(change, direction, initiator_id, other_id, service):
             )
         ]
     return []
+
+
+# ---------------------------------------------------------------- a scheduled date
+SCHEDULE_MAX_DAYS = 90
+
+
+def schedule_reasons(day, today):
+    """A request may take effect on a day from today up to 90 days ahead (None: at once)."""
+    if day is None or today <= day <= today + timedelta(days=SCHEDULE_MAX_DAYS):
+        return []
+    return [
+        Reason(
+            "schedule",
+            _l(
+                "Please choose a day from %(first)s to %(last)s, or leave the field empty"
+                " for the transfer to take effect as soon as everyone has confirmed.",
+                first=fmt_date(today),
+                last=fmt_date(today + timedelta(days=SCHEDULE_MAX_DAYS)),
+            ),
+        )
+    ]
+
+
+def scheduled_later(request, today):
+    """True when a request waits for its day (confirmed or not)."""
+    return request.execute_on is not None and request.execute_on > today
+
+
+# ---------------------------------------------------------------- protection settings
+def outgoing_locked(account, now):
+    """True while the account's lock on outgoing transfers holds (an unlock waits a day)."""
+    unlock_at = account.outgoing_unlock_at
+    return bool(account.outgoing_locked) and (unlock_at is None or now < unlock_at)
+
+
+def protection_reasons(service, owner, *, now, lock_days):
+    """Why a new request may not take ``service`` out of ``owner``'s account right now."""
+    reasons = []
+    if outgoing_locked(owner, now):
+        reasons.append(
+            Reason(
+                "outgoing_locked",
+                _l(
+                    "Its owner has locked transfers out of the account in the protection"
+                    " settings. It can be requested once the owner unlocks them."
+                ),
+            )
+        )
+    if lock_days and service.moved_at is not None:
+        until = service.moved_at + timedelta(days=lock_days)
+        if now < until:
+            reasons.append(
+                Reason(
+                    "recently_moved",
+                    _l(
+                        "This service changed owner on %(moved)s. It can be transferred"
+                        " again from %(until)s.",
+                        moved=fmt_date(service.moved_at),
+                        until=fmt_date(until),
+                    ),
+                )
+            )
+    return reasons
+
+
+def auto_accept_codes(text):
+    """The customer codes of an auto-accept list, lower case, in their order, once each."""
+    return list(dict.fromkeys(code.lower() for code in (text or "").replace(",", " ").split()))
+
+
+def accepts_automatically(account, roles, from_code):
+    """True when ``account`` only gains services in a request from an account it listed."""
+    receiving = {"owner_to", "payer_to"}
+    listed = auto_accept_codes(account.auto_accept_from)
+    return bool(roles) and set(roles) <= receiving and from_code.lower() in listed
+
+
+# ---------------------------------------------------------------- handing over payments
+def payer_changes(change):
+    """True when the request's change moves the payer role."""
+    return change in ("both", "payer")
+
+
+def without_handed_over(reasons, accepted, change):
+    """The reasons left when the new payer takes over the payment requests in ``accepted``
+    (their external ids): only a change of payer can hand a payment request over."""
+    if not payer_changes(change):
+        return reasons
+    return [
+        r
+        for r in reasons
+        if not (r.code == "unpaid_handover" and r.payment_request.external_id in accepted)
+    ]

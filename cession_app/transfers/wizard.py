@@ -13,9 +13,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import or_, select, union
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
-from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import paging
 from ..addresses import ValidAddress
@@ -133,15 +140,43 @@ class ServicesForm(FlaskForm):
             " it does not confirm anything."
         ),
     )
+    take_over_payments = BooleanField(
+        _l("The new payer takes over the unpaid payment requests of the chosen services"),
+        description=_l(
+            "The new payer must accept them when confirming. At the transfer each is"
+            " cancelled and issued anew to the new payer, due no earlier than the old one."
+        ),
+    )
     back = SubmitField(_l("Back"))
     next = SubmitField(_l("Next"))
 
 
 class ReviewForm(FlaskForm):
-    """Step 3: submit the request (or go back)."""
+    """Step 3: when it takes effect; submit the request (or go back)."""
 
+    execute_on = DateField(
+        _l("Day the transfer takes effect (optional)"),
+        validators=[Optional()],
+        description=_l(
+            "For example the first day of the next billing period, up to 90 days ahead."
+            " Leave it empty for the transfer to take effect as soon as everyone has"
+            " confirmed. The services stay in this request until then."
+        ),
+    )
+    holder_change = BooleanField(
+        _l("Also change the domain holder in the registry (WHOIS) to the new owner"),
+        description=_l(
+            "After the transfer the provider's staff arrange it with the registry, as its"
+            " rules require; the request's page shows how it goes."
+        ),
+    )
     back = SubmitField(_l("Back"))
     submit = SubmitField(_l("Submit, free of charge"))
+
+    def validate_execute_on(self, field):
+        reasons = rules.schedule_reasons(field.data, operations.provider_today())
+        if reasons:
+            raise ValidationError(str(reasons[0]))
 
 
 # ---------------------------------------------------------------- run state
@@ -169,6 +204,7 @@ def new_run(account, direction):
         "service_ids": [],
         "change": "both",
         "notify_email": "",
+        "take_over_payments": False,
         "request_id": None,
     }
     runs[run_id] = state
@@ -213,6 +249,7 @@ def keep_selection(state, form, movable_ids):
     chosen = form.services.data or []
     state["service_ids"] = [sid for sid in chosen if sid in movable_ids]
     state["change"] = form.change.data if form.change.data in CHANGES else "both"
+    state["take_over_payments"] = bool(form.take_over_payments.data)
     valid = _field_valid(form, form.notify_email)
     state["notify_email"] = (form.notify_email.data or "") if valid else ""
     return valid
@@ -293,8 +330,18 @@ class Case:
 
     @property
     def movable_ids(self):
-        """Ids of the services that may be chosen."""
-        return {s.id for s in self.services if s not in self.refused}
+        """Ids of the services that may be chosen (an unpaid payment request the new payer
+        may take over does not block the choice)."""
+        return {
+            s.id
+            for s in self.services
+            if all(r.code == "unpaid_handover" for r in self.refused.get(s, []))
+        }
+
+    @property
+    def handover_possible(self):
+        """True when some service has an unpaid payment request a new payer may take over."""
+        return any(r.code == "unpaid_handover" for rs in self.refused.values() for r in rs)
 
 
 def _listed_services(direction, domain, initiator_id, other_id):
@@ -326,9 +373,10 @@ def load_case(initiator, state):
     return Case(state["direction"], other, services, refused)
 
 
-def selection_problems(case, service_ids, change, initiator):
+def selection_problems(case, service_ids, change, initiator, take_over=False):
     """Reasons against the chosen services, as {service or None: [Reason]} (empty: fine)."""
     chosen = [s for s in case.services if s.id in set(service_ids)]
+    accepted = set(operations.open_payment_ids(chosen, change)) if take_over else set()
     if not chosen:
         return {
             None: [
@@ -342,6 +390,7 @@ def selection_problems(case, service_ids, change, initiator):
         reasons = case.refused.get(service, []) + rules.change_reasons(
             change, case.direction, initiator.id, case.other.id, service
         )
+        reasons = rules.without_handed_over(reasons, accepted, change)
         if reasons:
             found[service] = reasons
     return found
@@ -355,6 +404,12 @@ class Summary:
     services: list  # (service, new_owner, new_payer) with accounts
     confirming: list  # (account, roles)
     notified: list  # (account, roles)
+    handed_over: list = field(default_factory=list)  # (service, payment request, new payer)
+
+    @property
+    def moves_a_domain(self):
+        """True when a domain changes owner: the registry holder may change too."""
+        return any(s.kind == "domain" and o.id != s.owner_id for s, o, _p in self.services)
 
 
 def summarize(case, state, initiator):
@@ -372,7 +427,14 @@ def summarize(case, state, initiator):
     for account_id, (roles, must_confirm) in sorted(parties.items()):
         entry = (accounts[account_id], labels.role_names(roles))
         (confirming if must_confirm else notified).append(entry)
-    return Summary(services, confirming, notified)
+    handed = set(operations.open_payment_ids(chosen, state["change"]))
+    handed_over = [
+        (s, pr, new_payer)
+        for s, _owner, new_payer in services
+        for pr in s.payment_requests
+        if state.get("take_over_payments") and pr.external_id in handed
+    ]
+    return Summary(services, confirming, notified, handed_over)
 
 
 # ---------------------------------------------------------------- overview

@@ -115,7 +115,10 @@ def wizard_services(run_id):
         flash(str(case.problems[0]), "error")
         return redirect(url_for(".wizard_party", run_id=run_id))
     form = wizard.ServicesForm(
-        services=state["service_ids"], change=state["change"], notify_email=state["notify_email"]
+        services=state["service_ids"],
+        change=state["change"],
+        notify_email=state["notify_email"],
+        take_over_payments=state.get("take_over_payments", False),
     )
     problems = {}
     if form.is_submitted() and form.back.data:
@@ -125,7 +128,11 @@ def wizard_services(run_id):
         return redirect(url_for(".wizard_party", run_id=run_id))
     if form.validate_on_submit():
         problems = wizard.selection_problems(
-            case, form.services.data, form.change.data, current_user
+            case,
+            form.services.data,
+            form.change.data,
+            current_user,
+            take_over=form.take_over_payments.data,
         )
         wizard.keep_selection(state, form, case.movable_ids)
         wizard.save_run(run_id, state)
@@ -164,10 +171,16 @@ def wizard_review(run_id):
         wizard.save_run(run_id, state)
         flash(_notify_dropped(), "error")
         return redirect(url_for(".wizard_services", run_id=run_id))
-    problems = wizard.selection_problems(case, state["service_ids"], state["change"], current_user)
+    problems = wizard.selection_problems(
+        case,
+        state["service_ids"],
+        state["change"],
+        current_user,
+        take_over=state.get("take_over_payments", False),
+    )
     if form.validate_on_submit() and not problems:
         try:
-            created = _create(case, state)
+            created = _create(case, state, form.execute_on.data, form.holder_change.data)
         except operations.TransferRefused as refused:
             problems = refused.reasons
         else:
@@ -179,7 +192,7 @@ def wizard_review(run_id):
     )
 
 
-def _create(case, state):
+def _create(case, state, execute_on=None, holder_change=False):
     return operations.create_request(
         current_user,
         direction=state["direction"],
@@ -189,6 +202,9 @@ def _create(case, state):
         change=state["change"],
         notify_email=state["notify_email"] or None,
         submit_key=state["submit_key"],
+        execute_on=execute_on,
+        take_over_payments=state.get("take_over_payments", False),
+        holder_change=holder_change,
     )
 
 

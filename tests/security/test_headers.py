@@ -69,7 +69,9 @@ def test_every_answer_of_every_route_is_hardened(app, client, world, log_in):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for who in (client, anonymous):
                 response = who.open(url, method=method)
-                assert response.status_code < 500, (method, url)
+                # /healthz answers 503 by design while no worker runs (tests/test_health.py)
+                failing = response.status_code >= 500 and rule.endpoint != "health.healthz"
+                assert not failing, (method, url)
                 _assert_hardened(response, f"{method} {url} -> {response.status_code}")
 
 

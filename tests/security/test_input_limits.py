@@ -239,7 +239,8 @@ def test_fuzz_every_route_with_hostile_values_gives_no_server_error(app, client,
                     url, method=method, query_string=query, data=form if method == "POST" else None
                 )
                 sent += 1
-                if response.status_code >= 500:
+                # /healthz answers 503 by design while no worker runs
+                if response.status_code >= 500 and rule.endpoint != "health.healthz":
                     errors.append(f"{method} {url[:60]} ({value[:12]!r}): {response.status_code}")
     for rule, url in _fuzz_urls(app, "1"):
         if "POST" in rule.methods:

@@ -1,7 +1,7 @@
 """account sessions: one row per sign-in, so that a session can be ended
 
 Revision ID: 9c4fa4879d1d
-Revises: f3838deaaea8
+Revises: dce0527b460b
 Create Date: 2026-12-02 13:52:35.552848
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c4fa4879d1d'
-down_revision = 'f3838deaaea8'
+down_revision = 'dce0527b460b'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints, Standard Webhooks signatures, delivery by the worker (see operations)."""

@@ -1,0 +1,87 @@
+"""deploy/, Dockerfile and compose.yaml: checked for syntax and for what the README promises.
+
+systemd, nginx and Docker do not run here: units are checked with ``systemd-analyze verify``
+where it exists (only the missing installed executables may be reported), the rest parsed.
+"""
+
+import configparser
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+UNITS = sorted((ROOT / "deploy" / "systemd").glob("cession-*"))
+
+
+def _unit(path):
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(path)
+    return parser
+
+
+def test_units_run_the_app_and_the_worker_and_restart():
+    web = _unit(ROOT / "deploy/systemd/cession-web.service")
+    worker = _unit(ROOT / "deploy/systemd/cession-worker.service")
+    assert (
+        "gunicorn" in web["Service"]["ExecStart"]
+        and "127.0.0.1:8000" in web["Service"]["ExecStart"]
+    )
+    assert worker["Service"]["ExecStart"].endswith("flask --app cession_app worker")
+    for unit in (web, worker):
+        assert unit["Service"]["Restart"] == "always" and unit["Service"]["User"] == "cession"
+        assert unit["Install"]["WantedBy"] == "multi-user.target"
+    timer = _unit(ROOT / "deploy/systemd/cession-backup.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "yes"
+    assert (
+        "pg_dump" in _unit(ROOT / "deploy/systemd/cession-backup.service")["Service"]["ExecStart"]
+    )
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_units_pass_systemd_analyze_verify():
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *[str(p) for p in UNITS]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    complaints = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if line.strip() and "is not executable: No such file or directory" not in line
+    ]
+    assert not complaints, complaints
+
+
+def test_nginx_site_is_the_one_in_the_readme():
+    site = (ROOT / "deploy/nginx/cession.conf").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```nginx\n", 1)[1].split("```", 1)[0]
+    assert site.endswith(block)
+    assert site.count("{") == site.count("}")
+    for needed in ("proxy_set_header X-Forwarded-For", "X-Forwarded-Proto", "ssl_certificate"):
+        assert needed in site
+
+
+def test_compose_has_web_worker_postgresql_and_redis():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"web", "worker", "db", "redis"}
+    assert services["worker"]["command"][-1] == "worker"
+    assert services["web"]["environment"]["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    assert "db upgrade" in " ".join(services["web"]["command"])
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_dockerfile_installs_from_the_lock_and_runs_unprivileged():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
+    assert "--require-hashes" in dockerfile and "requirements.lock" in dockerfile
+    assert re.search(r"^USER cession$", dockerfile, re.M)
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert re.search(r"^redis==", lock, re.M), "Redis rate limits need the redis package"
