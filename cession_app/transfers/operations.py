@@ -118,6 +118,8 @@ def open_payment_ids(services, change):
 def handed_over_payments(request):
     """(service, payment request) of the open payment requests the request hands over."""
     ids = set(request.handover_payments or ())
+    if not ids:  # nothing handed over: no need to load every service's payment requests
+        return []
     return [
         (item.service, pr)
         for item in request.items
