@@ -69,6 +69,7 @@ SETTINGS = {
     "OIDC_NAME": ("", str),
     "TWO_FACTOR_REQUIRED_FOR_STAFF": (True, bool),
     "TWO_FACTOR_ISSUER": ("cession", str),
+    "TWO_FACTOR_REMEMBER_DAYS": (0, int),
     "LOGIN_FAILURES_ALLOWED": (5, int),
     "LOGIN_WAIT_SECONDS": (60, int),
     "LOGIN_WAIT_MAX_SECONDS": (900, int),

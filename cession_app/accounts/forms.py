@@ -4,7 +4,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
@@ -133,6 +133,7 @@ class SecondFactorForm(FlaskForm):
         _l("Code from your authenticator app, or a recovery code"),
         validators=[DataRequired(), Length(max=20)],
     )
+    remember = BooleanField(_l("Do not ask for a code on this browser again for a while"))
     submit = SubmitField(_l("Log in"))
 
 

@@ -75,14 +75,19 @@ def login():
     status = 200
     if form.validate_on_submit():
         result = operations.authenticate(form.login.data, form.password.data)
-        if result.account is not None and two_factor.is_enabled(result.account):
+        remembered = two_factor.is_remembered(
+            result.account, request.cookies.get(two_factor.DEVICE_COOKIE)
+        )
+        if result.account is not None and two_factor.is_enabled(result.account) and not remembered:
             db.session.commit()  # a rehashed password
             session[PENDING] = {"a": result.account.id, "t": int(time.time())}
             session[PENDING_NEXT] = request.args.get("next")
             return redirect(url_for("accounts.login_code"))
         if result.account is not None:
             login_user(result.account)
-            operations.log_in(result.account)
+            operations.log_in(
+                result.account, method="password+device" if remembered else "password"
+            )
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         if result.wait:
@@ -133,7 +138,10 @@ def login_code():
             login_user(account)
             operations.log_in(account, method=f"password+{used}")
             db.session.commit()
-            return redirect(_safe_next(session.pop(PENDING_NEXT, None)))
+            response = redirect(_safe_next(session.pop(PENDING_NEXT, None)))
+            if form.remember.data and two_factor.remember_days():
+                _remember_browser(response, account)
+            return response
         db.session.rollback()
         wait = wait or throttle.record_failure(account.login)
         if wait:
@@ -141,7 +149,21 @@ def login_code():
             status = 429
         else:
             form.code.errors.append(_("This code is not correct, or it has been used already."))
-    return render_template("accounts/login_code.html", form=form), status
+    days = two_factor.remember_days()
+    return render_template("accounts/login_code.html", form=form, remember_days=days), status
+
+
+def _remember_browser(response, account):
+    """Let this browser skip the code for TWO_FACTOR_REMEMBER_DAYS (a signed cookie)."""
+    response.set_cookie(
+        two_factor.DEVICE_COOKIE,
+        two_factor.device_token(account),
+        max_age=two_factor.remember_days() * 86400,
+        path=url_for("accounts.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _wait_message(seconds):
@@ -277,7 +299,6 @@ def _my_data_page(status=200, **forms):
         two_factor_on=two_factor.is_enabled(current_user),
         two_factor_required=two_factor.required(current_user),
         recovery_left=two_factor.recovery_codes_left(current_user),
-        button=ButtonForm(formdata=None),
         **forms,
     )
     return page, status

@@ -16,7 +16,7 @@ import segno
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from .. import audit
+from .. import audit, tokens
 from ..extensions import db
 from ..models import RecoveryCode, TwoFactor
 from ..models.base import utcnow
@@ -150,3 +150,40 @@ def recovery_codes_left(account):
 def required(account):
     """Whether ``account`` must have two-factor (staff, when the setting says so)."""
     return bool(account.is_staff and current_app.config["TWO_FACTOR_REQUIRED_FOR_STAFF"])
+
+
+# ---------------------------------------------------------------- remembered browsers
+DEVICE_COOKIE = "cession_device"
+DEVICE_PURPOSE = "2fa-device"
+
+
+def _device_fingerprint(account):
+    row = db.session.get(TwoFactor, account.id)
+    # A new password or a new enrolment forgets every remembered browser.
+    return tokens.fingerprint(account.id, row.secret if row else None, account.password_hash)
+
+
+def remember_days():
+    """Days a browser may skip the code (TWO_FACTOR_REMEMBER_DAYS; 0: never, the default)."""
+    return max(0, current_app.config["TWO_FACTOR_REMEMBER_DAYS"])
+
+
+def device_token(account):
+    """The value of the cookie that lets this browser skip the code for ``account``."""
+    return tokens.make_token(DEVICE_PURPOSE, {"a": account.id, "f": _device_fingerprint(account)})
+
+
+def is_remembered(account, cookie):
+    """Whether ``cookie`` (the browser's) lets ``account`` skip the code now."""
+    days = remember_days()
+    if account is None or not days or not cookie:
+        return False
+    try:
+        payload = tokens.load_token(DEVICE_PURPOSE, cookie, max_age=days * 86400)
+    except (tokens.TokenExpired, tokens.TokenInvalid):
+        return False
+    return (
+        isinstance(payload, dict)
+        and payload.get("a") == account.id
+        and payload.get("f") == _device_fingerprint(account)
+    )

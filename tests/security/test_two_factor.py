@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cession_app.accounts import two_factor
 from cession_app.extensions import db
-from cession_app.models import AuditEvent, RecoveryCode, TwoFactor
+from cession_app.models import Account, AuditEvent, RecoveryCode, TwoFactor
 from tests.conftest import login
 from tests.factories import PASSWORD
 
@@ -187,3 +187,65 @@ def test_codes_of_the_neighbouring_steps_only(app, make):
     assert two_factor.verify(acc, totp.at(now + 90), now=now) is None  # three steps ahead
     assert two_factor.verify(acc, totp.at(now - 30), now=now) is None  # older than the last used
     assert two_factor.verify(acc, totp.at(now + 30), now=now) == "totp"
+
+
+# ---------------------------------------------------------------- remembered browsers
+def test_remembering_a_browser_is_off_by_default(client, enrolled):
+    secret, _codes = enrolled
+    login(client, "novak")
+    page = client.get("/login/code").text
+    assert 'name="remember"' not in page
+    client.post("/login/code", data={"code": _code_for_next_step(secret), "remember": "y"})
+    assert client.get_cookie("cession_device", path="/login") is None
+
+
+@pytest.fixture
+def remember(app):
+    app.config["TWO_FACTOR_REMEMBER_DAYS"] = 30
+
+
+def _remembered_log_in(client, secret):
+    login(client, "novak")
+    client.post("/login/code", data={"code": _code_for_next_step(secret), "remember": "y"})
+    client.post("/logout")
+
+
+def test_a_remembered_browser_skips_the_code(client, enrolled, remember):
+    secret, _codes = enrolled
+    login(client, "novak")
+    assert "30 days" in client.get("/login/code").text
+    _remembered_log_in(client, secret)
+    response = login(client, "novak")
+    assert response.status_code == 302 and response.location.endswith("/services/")
+    assert _signed_in(client)
+
+
+def test_the_cookie_does_not_help_without_the_password(client, enrolled, remember):
+    secret, _codes = enrolled
+    _remembered_log_in(client, secret)
+    assert login(client, "novak", "wrong password").status_code == 200
+    assert not _signed_in(client)
+
+
+def test_a_new_password_forgets_remembered_browsers(client, enrolled, remember):
+    secret, _codes = enrolled
+    _remembered_log_in(client, secret)
+    account = db.session.get(Account, db.session.scalar(select(TwoFactor)).account_id)
+    account.set_password(PASSWORD)  # a new hash (new salt), the same password
+    db.session.commit()
+    response = login(client, "novak")
+    assert response.location.endswith("/login/code")
+
+
+def test_the_cookie_of_one_account_does_not_skip_anothers_code(
+    app, client, enrolled, remember, make
+):
+    secret, _codes = enrolled
+    _remembered_log_in(client, secret)
+    make.account("eva")
+    eva = db.session.scalar(select(Account).filter_by(login="eva"))
+    eva_secret = two_factor.new_secret()
+    assert two_factor.enable(eva, eva_secret, pyotp.TOTP(eva_secret).now()) is not None
+    db.session.commit()
+    response = login(client, "eva")
+    assert response.location.endswith("/login/code")
