@@ -651,7 +651,16 @@ MAILS = {
     # executed, failed, declined, cancelled (also to the extra address) and expired requests
     "request_ended": lambda w: _outbox(w, "request_ended"),
     "tax_document_done": lambda w: _outbox(w, "tax_document_done"),  # staff marked it done
+    "webhook_disabled": lambda w: _webhook_disabled(w),  # to staff, after 3 days of failures
 }
+
+
+def _webhook_disabled(w):
+    from cession_app.webhooks import operations as webhooks
+
+    webhooks.notify_disabled(webhooks.create_endpoint("https://billing.example/hook"))
+    db.session.commit()
+    return _outbox(w, "webhook_disabled")
 
 
 def _mail_templates():
