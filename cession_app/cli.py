@@ -39,7 +39,7 @@ def worker_command(once):
     worker.run(once=once)
 
 
-def _import_or_fail(data, source, *, force=False, dry_run=False, changes=None):
+def _import_or_fail(data, source, *, force=False, dry_run=False, changes=None, progress=None):
     """Import ``data`` in one transaction and commit; on any problem roll back and exit 1.
 
     ``dry_run``: check and count everything, then roll back (nothing changes).
@@ -49,7 +49,7 @@ def _import_or_fail(data, source, *, force=False, dry_run=False, changes=None):
 
     audit.set_channel("cli")
     try:
-        summary = dataio.import_data(data, force=force, changes=changes)
+        summary = dataio.import_data(data, force=force, changes=changes, progress=progress)
         if dry_run:
             db.session.rollback()
             return summary
@@ -108,7 +108,10 @@ def import_data_command(file, dry_run, force):
     except dataio.DataError as exc:
         raise click.ClickException(_problems_message(file.name, exc.problems)) from None
     changes = []
-    summary = _import_or_fail(data, file.name, force=force, dry_run=dry_run, changes=changes)
+    with _progress_bar(data) as bar:
+        summary = _import_or_fail(
+            data, file.name, force=force, dry_run=dry_run, changes=changes, progress=bar.update
+        )
     if dry_run:
         click.echo(f"Dry run of {file.name}, nothing changed: {dataio.summary_line(summary)}")
     else:
@@ -180,3 +183,23 @@ def doctor_command():
     if failed:
         raise click.ClickException(f"{failed} check(s) failed: fix them and run doctor again.")
     click.echo("All checks passed.")
+
+
+PROGRESS_FROM = 1000  # records: smaller files import too fast for a bar to help
+
+
+def _progress_bar(data):
+    """A progress bar on stderr for large files (the records written so far)."""
+    import contextlib
+    import sys
+
+    sections = data.values() if isinstance(data, dict) else ()
+    total = sum(len(rows) for rows in sections if isinstance(rows, list))
+    if total < PROGRESS_FROM:
+        return contextlib.nullcontext(_NoBar())
+    return click.progressbar(length=total, label="Importing records", file=sys.stderr)
+
+
+class _NoBar:
+    def update(self, n):
+        """Nothing to show."""

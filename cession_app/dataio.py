@@ -6,7 +6,7 @@ staff on the command line, so they are plain English (not translated).
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -41,6 +41,7 @@ class Counts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    progress: object = field(default=None, repr=False, compare=False)  # called per record
 
 
 # ---------------------------------------------------------------- validation
@@ -190,6 +191,8 @@ def _update(obj, values):
 
 
 def _count(counts, is_new, changed):
+    if counts.progress is not None:
+        counts.progress(1)
     if is_new:
         counts.created += 1
     elif changed:
@@ -231,8 +234,8 @@ def _release_identifiers(pairs):
         db.session.flush()
 
 
-def _upsert_accounts(rows, targets, existing):
-    counts = Counts()
+def _upsert_accounts(rows, targets, existing, progress=None):
+    counts = Counts(progress=progress)
     taken = set(existing.by_code) | {rec["code"] for _, rec in rows if rec["code"]}
     _release_identifiers([(t, rec) for (_, rec), t in zip(rows, targets, strict=True) if t])
     for (_label, rec), acc in zip(rows, targets, strict=True):
@@ -252,8 +255,8 @@ def _upsert_accounts(rows, targets, existing):
     return counts
 
 
-def _upsert_services(rows, existing):
-    counts = Counts()
+def _upsert_services(rows, existing, progress=None):
+    counts = Counts(progress=progress)
     for _label, rec in rows:
         svc = existing.services.get(rec["id"])
         is_new = svc is None
@@ -268,8 +271,8 @@ def _upsert_services(rows, existing):
     return counts
 
 
-def _upsert_requests(rows, existing):
-    counts = Counts()
+def _upsert_requests(rows, existing, progress=None):
+    counts = Counts(progress=progress)
     for _label, rec in rows:
         svc = existing.services[rec["service"]]
         pr = existing.requests.get(rec["id"])
@@ -318,13 +321,13 @@ def _check_open_requests(changes, force, problems):
     return locked
 
 
-def import_data(data, *, force=False, changes=None):
+def import_data(data, *, force=False, changes=None, progress=None):
     """Validate ``data`` and upsert it into the session (the caller commits).
 
     Raises DataError, having changed nothing, when any record has a problem. An owner or
     payer change of a service in an open transfer request is a problem unless ``force``,
     which fails that request. ``changes``, a list, receives a line per owner or payer
-    change. Returns {section: Counts}.
+    change; ``progress(n)`` is called as records are written. Returns {section: Counts}.
     """
     document = check_document(data)
     existing = _Existing()
@@ -340,9 +343,9 @@ def import_data(data, *, force=False, changes=None):
     if changes is not None:
         changes += [f"{svc.external_id}: {key} {old} -> {new}" for _l, svc, key, old, new in roles]
     summary = {
-        "accounts": _upsert_accounts(document["accounts"], targets, existing),
-        "services": _upsert_services(document["services"], existing),
-        "payment_requests": _upsert_requests(document["payment_requests"], existing),
+        "accounts": _upsert_accounts(document["accounts"], targets, existing, progress),
+        "services": _upsert_services(document["services"], existing, progress),
+        "payment_requests": _upsert_requests(document["payment_requests"], existing, progress),
     }
     if locked:
         from .transfers.operations import fail_for_outside_change

@@ -925,7 +925,16 @@ MAILS = {
     "invitation": lambda w: _account_mail(w, "invitation"),
     "email_confirm": lambda w: _account_mail(w, "email_confirm"),
     "email_changed": lambda w: _account_mail(w, "email_changed"),
+    "webhook_disabled": lambda w: _webhook_disabled(w),  # to staff, after 3 days of failures
 }
+
+
+def _webhook_disabled(w):
+    from cession_app.webhooks import operations as webhooks
+
+    webhooks.notify_disabled(webhooks.create_endpoint("https://billing.example/hook"))
+    db.session.commit()
+    return _outbox(w, "webhook_disabled")
 
 
 def _mail_templates():

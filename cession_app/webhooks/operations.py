@@ -87,6 +87,18 @@ def set_enabled(endpoint, enabled):
     audit.record(action, "webhook_endpoint", endpoint.id)
 
 
+def notify_disabled(endpoint):
+    """Mail every staff account that ``endpoint`` was disabled (outbox; caller commits)."""
+    from .. import mailer
+    from ..i18n import lazy_gettext as _l
+    from ..models import Account
+
+    subject = _l("A webhook endpoint has been disabled")
+    hours = current_app.config["WEBHOOK_GIVE_UP_HOURS"]
+    for admin in db.session.scalars(select(Account).where(Account.is_staff.is_(True))):
+        mailer.queue_to_account("webhook_disabled", subject, admin, endpoint=endpoint, hours=hours)
+
+
 # ---------------------------------------------------------------- queueing
 def queue(event):
     """Add a delivery of ``event`` for every enabled endpoint that wants it (same transaction)."""
@@ -223,6 +235,7 @@ def _finish(delivery, status, error, now):
         delivery.status, delivery.finished_at = FAILED, now
         if delivery.endpoint.enabled:
             set_enabled(delivery.endpoint, False)
+            notify_disabled(delivery.endpoint)
             log.warning("webhook endpoint %s disabled: %s", delivery.endpoint.url, error)
         return
     delay = cfg["WEBHOOK_RETRY_BASE"] * 2 ** (delivery.attempts - 1)

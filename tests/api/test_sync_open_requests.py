@@ -77,3 +77,14 @@ def test_the_api_refuses_too_unless_forced(runner, tmp_path, client, smtp, api_k
     forced = api.put("/services/S-1002?force=true", json=svc)
     assert forced.status_code == 200 and forced.get_json()["owner"] == "wiorpask5"
     assert api.get(f"/transfers/{request.id}").get_json()["state"] == "failed"
+
+
+def test_a_large_import_shows_progress(runner, tmp_path):
+    doc = sample()
+    base = doc["services"][0]
+    doc["services"] = [dict(base, id=f"S-{n}") for n in range(1200)]
+    doc["payment_requests"] = []
+    result = runner.invoke(args=["import-data", _write(tmp_path, doc)])
+    assert result.exit_code == 0, result.output
+    assert "Importing records" in result.output
+    assert "services: 1200 created" in result.output

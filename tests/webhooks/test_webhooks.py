@@ -151,7 +151,8 @@ def test_retries_back_off_exponentially(receiver, app, make):
     assert delivery.next_attempt_at - now > timedelta(seconds=89)
 
 
-def test_after_three_days_the_endpoint_is_disabled(receiver, make):
+def test_after_three_days_the_endpoint_is_disabled_and_staff_told(receiver, make):
+    admin = make.account("admin", staff=True)
     endpoint = _endpoint(receiver.url)
     novak, kowalska = make.account("novak"), make.account("kowalska")
     push(make, novak, kowalska, make.service(novak, domain="novak.cz"))
@@ -160,6 +161,11 @@ def test_after_three_days_the_endpoint_is_disabled(receiver, make):
     db.session.refresh(endpoint)
     delivery = db.session.scalar(select(WebhookDelivery))
     assert delivery.status == "failed" and not endpoint.enabled
+    from tests.lifecycle_helpers import outbox
+
+    mails = outbox("webhook_disabled")
+    assert [m.recipient for m in mails] == [admin.email]
+    assert receiver.url in mails[0].text_body and "72 hours" in mails[0].text_body
 
 
 def test_a_redelivery_from_the_log_arrives(receiver, runner, make):
