@@ -7,7 +7,7 @@ from flask import render_template
 from flask_login import login_user
 from sqlalchemy import select
 
-from cession_app import worker
+from cession_app import site_settings, worker
 from cession_app.billing import operations as billing_ops
 from cession_app.billing import rules
 from cession_app.extensions import db
@@ -221,6 +221,7 @@ def _render_offer(app, account, transfer):
         db.session.expire_all()
         transfer = db.session.get(TransferRequest, transfer.id)
         _ = transfer.items  # loaded with the request's page already
+        site_settings.get("SUPPORT_EMAIL")  # read once per request, by the page around it
         with count_statements() as seen:
             html = render_template(
                 "billing/_tax_document_offer.html", request=transfer, current_user=account

@@ -13,6 +13,7 @@ from cession_app.extensions import db
 from cession_app.mailer import recipient_context
 from cession_app.models import Account, AuditEvent
 from cession_app.transfers import operations
+from tests.conftest import fresh_schema
 
 NBSP = "\xa0"
 
@@ -67,10 +68,14 @@ def test_accept_language_when_nothing_was_chosen(client, header, lang, heading):
 def test_default_locale_when_nothing_else_decides(app_config):
     app = create_app({**app_config, "DEFAULT_LOCALE": "cs"})
     client = app.test_client()
-    for headers in ({}, {"Accept-Language": "fr, es;q=0.5"}):
-        response = client.get("/login", headers=headers)
-        assert h1(response) == "Přihlášení do Zákaznického centra"
-        assert html_lang(response) == "cs"
+    with app.app_context():
+        fresh_schema()
+        for headers in ({}, {"Accept-Language": "fr, es;q=0.5"}):
+            response = client.get("/login", headers=headers)
+            assert h1(response) == "Přihlášení do Zákaznického centra"
+            assert html_lang(response) == "cs"
+        db.session.remove()
+        db.engine.dispose()  # no pooled connection left for the garbage collector to warn of
 
 
 def test_error_pages_follow_the_locale(client):
