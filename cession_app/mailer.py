@@ -68,12 +68,20 @@ def queue(template, subject, recipient, account=None, language=None, timezone=No
 
     ``subject`` is a lazy string, rendered in the recipient's language.
     """
+    message = render(template, subject, recipient, account, language, timezone, **context)
+    db.session.add(message)
+    return message
+
+
+def render(template, subject, recipient, account=None, language=None, timezone=None, **context):
+    """The message ``queue`` would add, rendered but not added (also to spend the same time
+    on a request that must not reveal that nobody gets a mail)."""
     language = language or (account.language if account else None)
     language = language or current_app.config["DEFAULT_LOCALE"]
     timezone = timezone or (account.timezone if account else None)
     with recipient_context(language, timezone):
         context.update(recipient=account, link=link, support_email=support_address())
-        message = OutboxMessage(
+        return OutboxMessage(
             recipient=recipient,
             account_id=account.id if account else None,
             template=template,
@@ -82,8 +90,6 @@ def queue(template, subject, recipient, account=None, language=None, timezone=No
             text_body=render_template(f"emails/{template}.txt", **context),
             html_body=render_template(f"emails/{template}.html", **context),
         )
-    db.session.add(message)
-    return message
 
 
 def queue_to_account(template, subject, account, **context):

@@ -59,6 +59,20 @@ def test_known_and_unknown_entries_get_the_same_answer_and_one_mail(client, nova
     assert "novak" in text_of(mail) and "heslo" in text_of(mail)  # the account's language
 
 
+def test_unknown_entries_cost_the_same_mail_rendering(client, novak, monkeypatch):
+    """Timing must not tell whether an account exists: an unknown entry renders the same
+    mail (and throws it away), as a known one renders it for the outbox."""
+    from cession_app import mailer
+
+    rendered = []
+    real = mailer.render
+    monkeypatch.setattr(mailer, "render", lambda *a, **k: rendered.append(a[0]) or real(*a, **k))
+    for entry in ("novak", "nobody@novak.example", "nobody"):
+        rendered.clear()
+        _ask(client, entry)
+        assert rendered == ["password_reset"], entry
+
+
 def test_reset_sets_the_password_ends_sessions_and_tells_the_account(app, client, novak, smtp):
     laptop = app.test_client()
     login(laptop, "novak")

@@ -155,7 +155,18 @@ def request_password_reset(identifier):
     """
     queued = 0
     limit = current_app.config["PASSWORD_RESET_MAILS_PER_HOUR"]
-    for account in _accounts_named(identifier):
+    accounts = _accounts_named(identifier)
+    if not accounts:  # the same work as for an account, so that the timing tells nothing
+        nobody = Account(login="", name="", email="nobody@invalid", language="en")
+        mailer.render(
+            "password_reset",
+            _l("Set a new password for the customer panel"),
+            nobody.email,
+            nobody,
+            url=mailer.link("accounts.forgot_password"),
+            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+        )
+    for account in accounts:
         if _mails_in_last_hour(account, "password_reset") >= limit:
             continue
         mailer.queue_to_account(

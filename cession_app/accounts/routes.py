@@ -253,7 +253,10 @@ def oidc_callback():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out (POST only, with CSRF): the session ends on the server too."""
+    """Log out (POST only, with CSRF): this and every other session of the account end on
+    the server too, so a cookie copied from any browser is dead (issue 10: sessions)."""
+    if current_user.is_authenticated:
+        sessions.end_all(current_user)
     sessions.end_current()
     db.session.commit()
     logout_user()

@@ -31,13 +31,13 @@ def test_a_copied_cookie_works_until_log_out_then_never(app, client, make, log_i
     assert not _signed_in(client)
 
 
-def test_log_out_in_one_browser_keeps_the_other_signed_in(app, client, make, log_in):
+def test_log_out_in_one_browser_ends_the_others_too(app, client, make, log_in):
     make.account("novak")
     log_in("novak")
     laptop = app.test_client()
     login(laptop, "novak")
     client.post("/logout")
-    assert _signed_in(laptop)
+    assert not _signed_in(laptop)
 
 
 def test_password_changed_by_import_ends_every_session(app, client, make, log_in, tmp_path):
