@@ -158,25 +158,60 @@ def _aware(value):
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def fmt_datetime(value, tz=None, fmt="medium"):
-    """A timestamp in the reader's time zone and locale (filter ``dt``)."""
+# One date style per language, from Babel's patterns: (the locale whose patterns are used,
+# the width of the date). English is British ("23 Nov 2026"), never "11/23/26"; Polish the
+# numeric date ("23.11.2026", never "23 lis 2026" next to it); Czech "23. 11. 2026".
+DATE_STYLES = {"en": ("en_GB", "medium"), "pl": ("pl", "short"), "cs": ("cs", "medium")}
+
+
+def _style():
+    """(Babel locale of the patterns, date width) of the reader's language."""
+    code = _locale()
+    pattern_locale, width = DATE_STYLES.get(code.split("_")[0], (code, "medium"))
+    return Locale.parse(pattern_locale), width
+
+
+def _date_pattern(style):
+    locale, width = style
+    return locale.date_formats[width].pattern
+
+
+def _datetime_pattern(style):
+    """Date, time in hours and minutes (no seconds), and the zone's short name ("CET",
+    "SEČ", "MEZ"; Babel's UTC offset where the language has no name for the zone)."""
+    locale, width = style
+    time = locale.time_formats["short"].pattern
+    joined = str(locale.datetime_formats[width])
+    return joined.replace("{1}", _date_pattern(style)).replace("{0}", f"{time} z")
+
+
+def fmt_datetime(value, tz=None, fmt=None):
+    """A timestamp in the reader's time zone and language, with the zone's name (filter
+    ``dt``): "23. 11. 2026 9:32 SEČ", "23.11.2026, 09:32 CET", "23 Nov 2026, 09:32 CET".
+
+    ``fmt`` is ignored: one style per language everywhere (kept for older callers)."""
     if value is None:
         return ""
-    return format_datetime(_aware(value), fmt, tzinfo=_zone(tz), locale=_locale())
+    style = _style()  # English with British patterns and zone names ("CET", not "+0100")
+    return format_datetime(
+        _aware(value), _datetime_pattern(style), tzinfo=_zone(tz), locale=style[0]
+    )
 
 
-def fmt_date(value, fmt="medium"):
-    """A calendar date in the reader's locale (filter ``date``).
+def fmt_date(value, fmt=None):
+    """A calendar date in the reader's language (filter ``date``): "23. 11. 2026",
+    "23.11.2026", "23 Nov 2026".
 
     A ``date`` is shown as it is; a timestamp is first moved to the reader's time zone.
-    """
+    ``fmt`` is ignored: one style per language everywhere (kept for older callers)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = _aware(value).astimezone(_zone()).date()
     if not isinstance(value, date):
         raise TypeError(f"not a date: {value!r}")
-    return format_date(value, fmt, locale=_locale())
+    style = _style()
+    return format_date(value, _date_pattern(style), locale=style[0])
 
 
 def fmt_money(amount, currency):

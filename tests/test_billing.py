@@ -164,7 +164,7 @@ def test_unpaid_block_shows_amount_due_date_and_way_out_and_lifts_when_paid(
             [svc], direction="push", initiator_id=owner.id, other_id=other.id
         )
         text = str(refused[svc][0])
-        assert "CZK" in text and "350.00" in text and "Dec 3, 2026" in text
+        assert "CZK" in text and "350.00" in text and "3 Dec 2026" in text
         assert "Please pay it first" in text
         assert refused[svc][0].payment_request.external_id == "PR-B"
     log_in("staffer")

@@ -115,8 +115,8 @@ def test_billing_close_default_and_moved_by_setting():
 @pytest.mark.parametrize(
     "close_day, last_ok, first_refused, close_text",
     [
-        (0, date(2026, 3, 31), date(2026, 4, 1), "Mar 31, 2026"),
-        (10, date(2026, 4, 10), date(2026, 4, 11), "Apr 10, 2026"),
+        (0, date(2026, 3, 31), date(2026, 4, 1), "31 Mar 2026"),
+        (10, date(2026, 4, 10), date(2026, 4, 11), "10 Apr 2026"),
     ],
 )
 def test_rule_accepts_until_the_close_and_refuses_after_it(
@@ -175,7 +175,7 @@ def test_request_is_accepted_before_the_close_with_the_new_owners_details(
 
 @pytest.mark.parametrize(
     "close_day, too_late, close_text",
-    [(0, date(2026, 4, 1), "Mar 31, 2026"), (10, date(2026, 4, 11), "Apr 10, 2026")],
+    [(0, date(2026, 4, 1), "31 Mar 2026"), (10, date(2026, 4, 11), "10 Apr 2026")],
 )
 def test_request_after_the_close_is_refused_with_the_reason(
     app, client, log_in, moved, monkeypatch, close_day, too_late, close_text
@@ -251,7 +251,7 @@ def test_offer_shows_the_reason_after_the_close_and_nothing_to_others(app, moved
     moved["new"].language = "en"
     db.session.commit()
     html, _ = _render_offer(app, moved["new"], moved["transfer"])
-    assert "Mar 31, 2026" in html and "<form" not in html
+    assert "31 Mar 2026" in html and "<form" not in html
     html, statements = _render_offer(app, moved["old"], moved["transfer"])
     assert html.strip() == "" and statements == 0
 

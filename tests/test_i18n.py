@@ -255,13 +255,15 @@ UTC_NOON = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     "lang, tz, stamp, day, money",
     [
-        ("pl", "Europe/Warsaw", "15 sty 2025, 13:00:00", "9 mar 2025", f"1{NBSP}234,50{NBSP}zł"),
-        ("cs", "Europe/Prague", "15. 1. 2025 13:00:00", "9. 3. 2025", f"1{NBSP}234,50{NBSP}Kč"),
-        ("de", "America/New_York", "15.01.2025, 07:00:00", "09.03.2025", f"1.234,50{NBSP}€"),
+        ("pl", "Europe/Warsaw", "15.01.2025, 13:00 CET", "9.03.2025", f"1{NBSP}234,50{NBSP}zł"),
+        ("cs", "Europe/Prague", "15. 1. 2025 13:00 SEČ", "9. 3. 2025", f"1{NBSP}234,50{NBSP}Kč"),
+        ("de", "America/New_York", "15.01.2025, 07:00 -0500", "09.03.2025", f"1.234,50{NBSP}€"),
+        ("de", "Europe/Berlin", "15.01.2025, 13:00 MEZ", "09.03.2025", f"1.234,50{NBSP}€"),
+        ("en", "Europe/Prague", "15 Jan 2025, 13:00 CET", "9 Mar 2025", "€1,234.50"),
     ],
 )
 def test_dates_times_and_money_in_the_readers_locale_and_zone(app, lang, tz, stamp, day, money):
-    currency = {"pl": "PLN", "cs": "CZK", "de": "EUR"}[lang]
+    currency = {"pl": "PLN", "cs": "CZK", "de": "EUR", "en": "EUR"}[lang]
     with recipient_context(lang, tz):
         assert i18n.fmt_datetime(UTC_NOON) == stamp
         assert i18n.fmt_date(date(2025, 3, 9)) == day
@@ -281,15 +283,15 @@ def test_a_utc_timestamp_in_the_logged_in_accounts_time_zone(app, make):
         with app.test_request_context("/"):
             login_user(account)
             shown[account.timezone] = (i18n.fmt_datetime(late), i18n.fmt_date(late))
-    assert shown["Europe/Prague"] == ("16. 1. 2025 0:30:00", "16. 1. 2025")
-    assert shown["America/New_York"] == ("15. 1. 2025 18:30:00", "15. 1. 2025")
+    assert shown["Europe/Prague"] == ("16. 1. 2025 0:30 SEČ", "16. 1. 2025")
+    assert shown["America/New_York"] == ("15. 1. 2025 18:30 -0500", "15. 1. 2025")
     with app.test_request_context("/", headers={"Accept-Language": "cs"}):
         logout_user()
-        assert i18n.fmt_datetime(late) == "16. 1. 2025 0:30:00"  # anonymous: DEFAULT_TIMEZONE
+        assert i18n.fmt_datetime(late) == "16. 1. 2025 0:30 SEČ"  # anonymous: DEFAULT_TIMEZONE
 
 
 def test_naive_timestamps_are_read_as_utc(app):
     with recipient_context("de", "Europe/Berlin"):
         naive = datetime(2025, 7, 1, 22, 30)
-        assert i18n.fmt_datetime(naive) == "02.07.2025, 00:30:00"
+        assert i18n.fmt_datetime(naive) == "02.07.2025, 00:30 MESZ"
         assert i18n.fmt_date(naive) == "02.07.2025"

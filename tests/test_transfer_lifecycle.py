@@ -319,7 +319,7 @@ def test_page_shows_state_parties_services_and_lets_a_party_confirm(app, client,
         "Confirm the transfer",
     ):
         assert text in page, text
-    assert "Confirmed on Jan 1, 2030, 9:00:00" in page  # 12:00 UTC in Tokyo
+    assert "Confirmed on 1 Jan 2030, 21:00 +0900" in page  # 12:00 UTC in Tokyo
     assert page.count("Resend link") == 1  # svoboda has confirmed already
 
     response = client.post(

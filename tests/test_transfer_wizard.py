@@ -117,7 +117,7 @@ def test_push_wizard_by_code_end_to_end(client, make, log_in, smtp):
     assert "Petr Svoboda" in page and other.code in page
     assert web.external_id in page and dom.external_id in page
     assert "E-mail" not in row(page, web.external_id)  # only this business case is listed
-    assert format_date(web.expires_on, "medium", locale="en") in row(page, web.external_id)
+    assert format_date(web.expires_on, "d MMM y", locale="en") in row(page, web.external_id)
     assert "This address is only told about the transfer" in page
 
     response = client.post(
@@ -294,7 +294,7 @@ def test_each_rule_refuses_with_its_reason(client, make, log_in):
     unpaid_row = row(page, unpaid.external_id)
     assert "disabled" in unpaid_row
     assert "CZK" in unpaid_row and "199.00" in unpaid_row
-    assert format_date(pr.due_on, "medium", locale="en") in unpaid_row
+    assert format_date(pr.due_on, "d MMM y", locale="en") in unpaid_row
     assert "would shorten the time to pay" in unpaid_row
     assert f'href="/billing/documents/{pr.external_id}"' in unpaid_row  # the payment page
     assert "How to pay it: bank details and QR code" in unpaid_row

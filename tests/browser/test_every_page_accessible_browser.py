@@ -1,0 +1,55 @@
+"""axe-core over every page the walk of tests/test_hardcoded_strings.py renders (the same
+pages the Nu HTML Checker reads in tests/test_pages_valid_html.py): 0 violations.
+
+One Chromium page serves the collected HTML from a fake origin (``page.route``), with the
+stylesheets and images of ``static/`` answered by the app's test client, so that axe sees
+each page as styled (colour contrast, target sizes) without a running server.
+"""
+
+import pytest
+
+from tests.test_hardcoded_strings import (  # noqa: F401 (fixtures)
+    app_config,
+    pseudo_translations,
+    walk,
+    world,
+)
+
+pytestmark = pytest.mark.browser
+ORIGIN = "http://cession.test"
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request):
+    """The walk's pages do not depend on the database: SQLite only."""
+    return request.param
+
+
+def _serve(pages, static):
+    """A route handler: ``/__page__/<n>`` answers page n, everything else the test client."""
+
+    def handle(route):
+        path = route.request.url.removeprefix(ORIGIN)
+        if path.startswith("/__page__/"):
+            html = pages[int(path.rsplit("/", 1)[1])][1]
+            return route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        response = static.get(path)
+        route.fulfill(
+            status=response.status_code,
+            content_type=response.content_type,
+            body=response.get_data(),
+        )
+
+    return handle
+
+
+def test_every_page_has_no_axe_violations(app, client, world, log_in, page, axe):  # noqa: F811
+    pages = []
+    walk(app, client, world, log_in, on_page=lambda label, html: pages.append((label, html)))
+    assert len(pages) > 40
+    page.route(f"{ORIGIN}/**", _serve(pages, app.test_client()))
+    problems = []
+    for number, (label, _html) in enumerate(pages):
+        page.goto(f"{ORIGIN}/__page__/{number}", wait_until="load")
+        problems.extend(axe(page, label))
+    assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems)
