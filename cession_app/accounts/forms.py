@@ -1,8 +1,6 @@
 """Forms of the accounts pages."""
 
-from functools import cache
-from zoneinfo import available_timezones
-
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
@@ -11,14 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from .. import i18n
 from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
-from . import rules
-
-
-@cache
-def timezone_choices():
-    """The selectable time zones (read from the zone database once, on first use)."""
-    zones = sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
-    return [SelectChoice(tz, tz) for tz in zones]
+from . import rules, timezones
 
 
 def language_choices():
@@ -44,7 +35,8 @@ class PreferencesForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices()
-        self.timezone.choices = timezone_choices()
+        current = getattr(kwargs.get("obj"), "timezone", None)  # kept even if no longer listed
+        self.timezone.choices = timezones.grouped_choices(get_locale() or "en", current)
 
 
 class LanguageForm(FlaskForm):

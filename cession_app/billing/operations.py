@@ -65,6 +65,13 @@ def paid_for_payer(account_id, page, per_page):
     return paging.paginate(query, page, per_page)
 
 
+def all_for_payer(account_id):
+    """Every payment request made out to the account, the latest issued first (CSV export)."""
+    query = _with_service(select(PaymentRequest)).where(_paid_by(account_id))
+    order = (PaymentRequest.issued_on.desc(), PaymentRequest.id.desc())
+    return db.session.scalars(query.order_by(*order)).all()
+
+
 def tax_documents_of(account_id):
     """The account's requests for re-issued tax documents, the newest first."""
     query = (

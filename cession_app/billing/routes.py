@@ -1,6 +1,15 @@
 """Views: the billing page, payment documents, tax-document requests (staff: see staff/)."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,7 +19,7 @@ from ..extensions import db
 from ..models import PaymentRequest, TransferRequest
 from ..paging import page_arg
 from ..security import no_store
-from . import bp, operations, payment
+from . import bp, documents, operations, payment
 from .forms import TaxDocumentForm
 
 
@@ -33,14 +42,53 @@ def index():
     )
 
 
+def _download(data, mimetype, filename):
+    response = make_response(data)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/payment-requests.csv")
+@no_store
+@login_required
+def payment_requests_csv():
+    """Every payment request of the account as CSV (ISO dates, plain amounts)."""
+    text = documents.csv_text(operations.all_for_payer(current_user.id))
+    return _download(text, "text/csv", "payment-requests.csv")
+
+
+def _visible_document(external_id):
+    pr = operations.find_payment_request(external_id)
+    if pr is None or not operations.may_see_document(current_user, pr):
+        abort(404)
+    return pr
+
+
+@bp.route("/documents/<external_id>.pdf")
+@no_store
+@login_required
+def document_pdf(external_id):
+    """The payment document as a PDF, in the reader's language (payer and staff only)."""
+    pr = _visible_document(external_id)
+    qr = payment.payment_qr(pr)
+    data = documents.payment_pdf(
+        pr,
+        operations.document_payer(pr),
+        payment.bank_details(),
+        payment.reference(pr),
+        qr[1] if qr else None,
+    )
+    filename = f"payment-request-{pr.external_id}.pdf"
+    return _download(data, "application/pdf", filename)
+
+
 @bp.route("/documents/<external_id>")
 @no_store
 @login_required
 def document(external_id):
     """A payment document, made out to the payer's billing details (payer and staff only)."""
-    pr = operations.find_payment_request(external_id)
-    if pr is None or not operations.may_see_document(current_user, pr):
-        abort(404)
+    pr = _visible_document(external_id)
     qr = payment.payment_qr(pr)
     return render_template(
         "billing/document.html",

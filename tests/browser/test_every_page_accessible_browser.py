@@ -17,6 +17,11 @@ from tests.test_hardcoded_strings import (  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 ORIGIN = "http://cession.test"
+# A mail's HTML part (the development mailbox shows it as its own document) is not a page:
+# mail clients know no landmarks, and its heading is the subject line. The rules about the
+# structure of a page do not apply to it; every other rule does.
+MAIL_DOCUMENT = "dev.message_html "
+PAGE_STRUCTURE = ("landmark-one-main", "page-has-heading-one", "region")
 
 
 @pytest.fixture(params=["sqlite"])
@@ -33,12 +38,12 @@ def _serve(pages, static):
         if path.startswith("/__page__/"):
             html = pages[int(path.rsplit("/", 1)[1])][1]
             return route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-        response = static.get(path)
-        route.fulfill(
-            status=response.status_code,
-            content_type=response.content_type,
-            body=response.get_data(),
-        )
+        with static.get(path) as response:  # a file response: closed once read
+            route.fulfill(
+                status=response.status_code,
+                content_type=response.content_type,
+                body=response.get_data(),
+            )
 
     return handle
 
@@ -51,5 +56,8 @@ def test_every_page_has_no_axe_violations(app, client, world, log_in, page, axe)
     problems = []
     for number, (label, _html) in enumerate(pages):
         page.goto(f"{ORIGIN}/__page__/{number}", wait_until="load")
-        problems.extend(axe(page, label))
+        found = axe(page, label)
+        if label.startswith(MAIL_DOCUMENT):
+            found = [p for p in found if p.split(": ")[1].split(" ")[0] not in PAGE_STRUCTURE]
+        problems.extend(found)
     assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems)
