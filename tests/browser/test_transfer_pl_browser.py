@@ -88,4 +88,4 @@ def test_push_transfer_in_polish(live_server, page, chromium, make, smtp):
     db.session.expire_all()
     assert {s.owner_id for s in db.session.scalars(db.select(Service))} == {other.id}
     page.goto(f"{live_server}/transfers/requests/{transfer.id}")
-    assert "Wykonana" in page.locator("main").inner_text()
+    assert "Zrealizowane" in page.locator("main").inner_text()
