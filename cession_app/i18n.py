@@ -7,12 +7,13 @@ which forces the recipient's language and time zone.
 """
 
 import os
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, support
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, gettext, ngettext, pgettext, refresh
 from flask_babel.speaklater import LazyString
@@ -215,10 +216,17 @@ def fmt_date(value, fmt=None):
 
 
 def fmt_money(amount, currency):
-    """An amount with its currency, in the reader's locale (filter ``money``)."""
+    """An amount with its currency, in the reader's locale (filter ``money``): "349,00 Kč",
+    "1.234,50 €"; a code that stands for the symbol keeps a space from the number
+    ("CZK 349.00", where Babel's English pattern says "CZK349.00")."""
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale=_locale())
+    locale = _locale()
+    if get_currency_symbol(currency, locale) != currency:
+        return format_currency(amount, currency, locale=locale)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    pattern = re.sub("¤(?=[#0])", "¤\xa0", pattern)
+    return format_currency(amount, currency, format=pattern, locale=locale)
 
 
 class WTFormsMessages:
