@@ -10,12 +10,14 @@ A new endpoint or mail template fails test_every_*_is_covered until it is added 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
+from babel.dates import format_datetime
 from flask import template_rendered, url_for
 from flask_babel import force_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -229,9 +231,22 @@ def _pushed(initiator, other, service, direction="push", **kwargs):
     )
 
 
+def _zone_names(zones):
+    """The short names Babel gives the zones in the pseudo-locale, in winter and summer."""
+    names = set()
+    for zone in zones | {"Europe/Prague"}:
+        for month in (1, 7):
+            moment = datetime(2026, month, 15, 12, tzinfo=UTC)
+            names.add(format_datetime(moment, "z", tzinfo=ZoneInfo(zone), locale=PSEUDO))
+    return names
+
+
 def _data_values(world):
     """Names, codes, domains, ids ...: shown as they are, never translated."""
     values = set(timezones.offered())
+    # Babel's names of zones and cities: data (its Greek lacks some, which stay English).
+    values |= {label for group in timezones.grouped_choices(PSEUDO).values() for _, label in group}
+    values |= _zone_names({account.timezone for account in db.session.scalars(db.select(Account))})
     values |= {i18n.language_name(code) for code in (*LANGUAGES, PSEUDO)}
     for account in db.session.scalars(db.select(Account)):
         values |= {account.name, account.code, account.number, account.login, account.email}
