@@ -84,10 +84,10 @@ def test_the_wizard_sets_the_day_and_the_pages_and_mails_say_it(case, client, lo
     worker.run_once()
     mail = smtp.to(svoboda.email)[0].get_body(("plain",)).get_content()
     assert "Once everyone has confirmed, the transfer takes effect on" in mail
-    assert f"{day:%b} {day.day}, {day.year}" in mail
+    assert f"{day.day} {day:%b} {day.year}" in mail
     confirm_all(client, smtp, created)
     detail = text(client.get(f"/transfers/requests/{created.id}"))
-    assert f"Confirmed, takes effect on {day:%b} {day.day}, {day.year}" in detail
+    assert f"Confirmed, takes effect on {day.day} {day:%b} {day.year}" in detail
 
 
 def test_without_a_day_it_executes_at_once(case, client, log_in, smtp):
