@@ -14,7 +14,8 @@ STATES = {
     "cancelled": _l("Cancelled"),
     # Its own context: Czech words a request's expiry differently from a service's.
     "expired": lazy_pgettext("request state", "Expired"),
-    "failed": _l("Failed"),
+    # Not the "Failed" of a mail: Polish and Czech say "not executed" of a request.
+    "failed": lazy_pgettext("request state", "Failed"),
 }
 DIRECTIONS = {
     "push": _l("Transfer to another customer (started by the current owner)"),
