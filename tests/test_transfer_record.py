@@ -2,6 +2,7 @@
 hash that ``verify-record`` checks (issue 15, item 5)."""
 
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -140,3 +141,10 @@ def test_a_declined_request_has_a_record_too(make, client, log_in, smtp):
     page = client.get(f"/transfers/requests/{request.id}").get_data(as_text=True)
     assert f"/transfers/requests/{request.id}/record.pdf" in page
     assert "Declined" in pdf_text(download(client, request.id).data)
+
+
+def test_the_record_writes_times_in_the_readers_date_style_with_the_zone(executed, client, log_in):
+    log_in("svoboda")  # Czech, Europe/Prague
+    text = pdf_text(download(client, executed.id).data)
+    assert re.search(r"Vytvořeno: \d{1,2}\. \d{1,2}\. \d{4} \d{1,2}:\d{2} (SEČ|SELČ)", text), text
+    assert not re.search(r"\d{1,2}:\d{2}:\d{2}", text)  # no seconds
