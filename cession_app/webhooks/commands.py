@@ -72,6 +72,20 @@ def disable_command(endpoint_id):
     click.echo(f"Endpoint {endpoint_id} disabled.")
 
 
+@webhook_group.command("delete")
+@click.argument("endpoint_id", type=click.IntRange(1, 2**31))
+def delete_command(endpoint_id):
+    """Delete an endpoint and its delivery log."""
+    from .. import audit
+    from ..extensions import db
+    from .operations import delete_endpoint
+
+    audit.set_channel("cli")
+    delete_endpoint(_endpoint(endpoint_id))
+    db.session.commit()
+    click.echo(f"Endpoint {endpoint_id} deleted.")
+
+
 @webhook_group.command("log")
 @click.argument("endpoint_id", type=click.IntRange(1, 2**31))
 def log_command(endpoint_id):
