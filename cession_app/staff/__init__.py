@@ -4,8 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import routes  # noqa: E402,F401
-from . import integrations  # noqa: E402,F401  (after routes: its staff check runs first)
+from . import integrations, routes  # noqa: E402,F401
 from .commands import staff_cli  # noqa: E402
 
 __all__ = ["bp", "staff_cli"]

@@ -28,9 +28,10 @@ from .forms import (
 
 @bp.before_request
 def _admins_only():
-    """API keys and webhooks are for admins: support gets 403 (runs after the staff check)."""
+    """API keys and webhooks are for admins: support gets 403 (others: routes._staff_only)."""
     endpoint = request.endpoint or ""
-    if endpoint.startswith(("staff.api_key", "staff.webhook")):
+    staff = current_user.is_authenticated and current_user.is_staff
+    if staff and endpoint.startswith(("staff.api_key", "staff.webhook")):
         if not permissions.may(current_user, "integrations"):
             abort(403)
 
@@ -108,7 +109,9 @@ def webhook_create():
         form.url.errors = [refused.message]
         return _endpoints_page(form, 422)
     db.session.commit()
-    flash(_("The endpoint has been registered. Give its signing secret to the receiver."), "success")
+    flash(
+        _("The endpoint has been registered. Give its signing secret to the receiver."), "success"
+    )
     return redirect(url_for("staff.webhook", endpoint_id=endpoint.id))
 
 

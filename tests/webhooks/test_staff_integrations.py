@@ -145,7 +145,8 @@ def test_disable_enable_and_delete(client, admin, make):
     client.post(f"/staff/webhooks/{endpoint.id}/enabled")
     db.session.refresh(endpoint)
     assert endpoint.enabled
-    assert "Delete the webhook endpoint" in _page(client.get(f"/staff/webhooks/{endpoint.id}/delete"))
+    confirm = _page(client.get(f"/staff/webhooks/{endpoint.id}/delete"))
+    assert "Delete the webhook endpoint" in confirm
     response = client.post(f"/staff/webhooks/{endpoint.id}/delete")
     assert response.headers["Location"] == "/staff/webhooks"
     db.session.expire_all()
