@@ -4,7 +4,7 @@ from flask import g, jsonify
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, dataio, records
+from .. import audit, dataio, records, site_settings
 from ..billing import operations as billing
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
@@ -522,6 +522,34 @@ def cancel_transfer(request_id):
         transfers.cancel(req, actor)
     except transfers.ActionRefused as refused:
         raise ApiProblem(409, "refused", refused.message) from None
+    return jsonify(_transfer_json(transfers.load_request(req.id)))
+
+
+@bp.post("/transfers/<request_id>/approve")
+@require("transfers")
+@idempotent
+@describe(_l("Approve a transfer request"), response="Transfer")
+def approve_transfer(request_id):
+    """Where the provider approves confirmed requests: approve one (the worker executes it)."""
+    reseller_only()
+    req = _transfer_or_404(request_id)
+    if not site_settings.get("REQUIRE_APPROVAL"):
+        raise ApiProblem(
+            409,
+            "approval_off",
+            _l("Approval is off: confirmed requests are executed without waiting for it."),
+        )
+    not_waiting = ApiProblem(
+        409,
+        "not_awaiting_approval",
+        _l("This request is not waiting for approval (its state: %(state)s).", state=req.state),
+    )
+    if req.state != "approval":
+        raise not_waiting
+    try:
+        transfers.approve(req, None)
+    except transfers.ActionRefused:
+        raise not_waiting from None
     return jsonify(_transfer_json(transfers.load_request(req.id)))
 
 

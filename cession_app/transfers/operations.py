@@ -576,10 +576,11 @@ def _confirmed_if_everyone(request, now):
 
 
 def approve(request, actor):
-    """Staff approve a confirmed request: the worker executes it."""
+    """Staff (or the reseller's API key: ``actor`` None) approve a confirmed request: the
+    worker executes it."""
     request = _locked_or_refuse(request, ("approval",))
     request.state = "confirmed"
-    audit.record("transfer_approved", "transfer", request.id, actor=actor.id)
+    audit.record("transfer_approved", "transfer", request.id, actor=getattr(actor, "id", None))
     db.session.commit()
     return request
 
