@@ -28,10 +28,12 @@ from cession_app.config import LANGUAGES
 from cession_app.extensions import db
 from cession_app.models import (
     Account,
+    AuditEvent,
     HolderChange,
     OutboxMessage,
     Service,
     TaxDocumentRequest,
+    WebhookDelivery,
 )
 from cession_app.models.base import utcnow
 from cession_app.protection import operations as protection
@@ -416,10 +418,65 @@ PAGES = {
     "staff.audit_csv": Page(skip="CSV, not a page"),
     "staff.approvals": Page(login="dvorak"),
     "staff.settings": Page(login="dvorak"),
+    "staff.api_keys": Page(login="dvorak", setup=lambda c, w: _integrations(w)),
+    "staff.api_key_revoke": Page(
+        login="dvorak", values=lambda w: {"key_id": _integrations(w)["key"].id}
+    ),
+    "staff.webhooks_list": Page(login="dvorak", setup=lambda c, w: _integrations(w)),
+    "staff.webhook": Page(  # with a delivery sent, one failing, one waiting
+        login="dvorak", values=lambda w: {"endpoint_id": _integrations(w)["endpoint"].id}
+    ),
+    "staff.webhook_delete": Page(
+        login="dvorak", values=lambda w: {"endpoint_id": _integrations(w)["endpoint"].id}
+    ),
     "dev.mailbox": Page(),
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
     "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _integrations(w):
+    """An API key (used once) and a webhook endpoint with deliveries in each state."""
+    if "integrations" not in w.runs:
+        from cession_app.api.auth import create_key
+        from cession_app.webhooks import operations as webhooks
+
+        key, _secret = create_key("billing", ["read", "sync"])
+        key.last_used_at = utcnow()
+        endpoint = webhooks.create_endpoint("https://billing.example/hook", ["*"])
+        events = db.session.scalars(db.select(AuditEvent).limit(3)).all()
+        answers = [("sent", 200, None), ("pending", None, "timed out"), ("failed", 500, None)]
+        for event, (status, code, error) in zip(events, answers, strict=True):
+            db.session.add(
+                WebhookDelivery(
+                    endpoint=endpoint,
+                    event=event,
+                    status=status,
+                    attempts=2,
+                    last_status=code,
+                    last_error=error,
+                    finished_at=None if status == "pending" else utcnow(),
+                )
+            )
+        db.session.commit()
+        w.runs["integrations"] = {"key": key, "endpoint": endpoint}
+        w.data |= {"billing"}
+    return w.runs["integrations"]
+
+
+def _integration_post(path, **data):
+    def send(client, w):
+        found = _integrations(w)
+        url = path.format(key=found["key"].id, endpoint=found["endpoint"].id)
+        return _post(url, **data)(client, w)
+
+    return send
+
+
+def _redeliver(client, w):
+    endpoint = _integrations(w)["endpoint"]
+    delivery = db.session.scalars(db.select(WebhookDelivery).filter_by(endpoint=endpoint)).first()
+    return _post(f"/staff/webhooks/deliveries/{delivery.id}/redeliver")(client, w)
 
 
 def _holder_tasks(w):
@@ -753,6 +810,47 @@ FLOWS = [
     ("staff: settings refused", "dvorak", _post("/staff/settings", TRANSFER_EXPIRY_DAYS="0"), 200),
     ("staff: approve refused", "dvorak", _on_request_staff("awaiting", "approve"), 200),
     ("staff: mail requeued", "dvorak", _on_mail("requeue"), 200),
+    (
+        "staff: API key created",
+        "dvorak",
+        _integration_post("/staff/api-keys", name="billing", scopes=["read"]),
+        200,
+    ),
+    ("staff: API key refused", "dvorak", _integration_post("/staff/api-keys", name=""), 422),
+    ("staff: API key revoked", "dvorak", _integration_post("/staff/api-keys/{key}/revoke"), 200),
+    (
+        "staff: webhook refused",
+        "dvorak",
+        _integration_post("/staff/webhooks", url="ftp://billing.example/hook"),
+        422,
+    ),
+    (
+        "staff: webhook registered",
+        "dvorak",
+        _integration_post(
+            "/staff/webhooks", url="https://billing.example/new", event_types=["service_blocked"]
+        ),
+        200,
+    ),
+    ("staff: webhook redelivered", "dvorak", _redeliver, 200),
+    (
+        "staff: webhook disabled",
+        "dvorak",
+        _integration_post("/staff/webhooks/{endpoint}/disabled"),
+        200,
+    ),
+    (
+        "staff: webhook enabled",
+        "dvorak",
+        _integration_post("/staff/webhooks/{endpoint}/enabled"),
+        200,
+    ),
+    (
+        "staff: webhook deleted",
+        "dvorak",
+        _integration_post("/staff/webhooks/{endpoint}/delete"),
+        200,
+    ),
     ("staff: mail sent elsewhere", "dvorak", _on_mail("resend", address="new@novak.cz"), 200),
     ("two-factor turned on: recovery codes", False, lambda c, w: _two_factor_on(c), 200),
     ("two-factor code asked", True, lambda c, w: _two_factor_log_in(c), 200),
