@@ -34,6 +34,7 @@ def build(make, language="de"):
     mail = make.service(me, domain=DOMAIN, kind="email")
     make.service(me, domain=DOMAIN, kind="webhosting", state="expired", days=-3)
     unpaid = make.payment_request(mail, amount="12349.00", currency="CZK")
+    endpoint = _integrations()
     make.payment_request(web, amount="99.00", currency="EUR", paid_on=web.expires_on)
     request = operations.create_request(
         me,
@@ -60,8 +61,27 @@ def build(make, language="de"):
         "my data": "/my-data",
     }
     pages.link = f"/transfers/requests/{request.id}/respond/{token}"
-    pages.staff_paths = {"staff": "/billing/staff", "outbox": "/billing/staff/outbox"}
+    pages.staff_paths = {
+        "staff": "/billing/staff",
+        "outbox": "/billing/staff/outbox",
+        "api keys": "/staff/api-keys",
+        "webhooks": "/staff/webhooks",
+        "webhook endpoint": f"/staff/webhooks/{endpoint.id}",
+    }
     return pages
+
+
+def _integrations():
+    """An API key and a webhook endpoint with a long URL (its log fills with the request)."""
+    from cession_app.api.auth import create_key
+    from cession_app.extensions import db
+    from cession_app.webhooks import operations as webhooks
+
+    create_key("billing-sync", ["read", "sync", "transfers"])
+    url = "https://billing.wrona-studio-grafik-und-webdesign.example/hooks/cession/receiver"
+    endpoint = webhooks.create_endpoint(url, ["*"])
+    db.session.commit()
+    return endpoint
 
 
 def log_in(page, base, login):
