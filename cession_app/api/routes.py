@@ -560,10 +560,14 @@ def _visible_events():
     if own is not None:
         mine = select(TransferParty.request_id).where(TransferParty.account_id == own)
         transfer_ids = [str(i) for i in db.session.scalars(mine)]
+        services = select(Service.external_id).where(
+            or_(Service.owner_id == own, Service.payer_id == own)
+        )
         query = query.where(
             or_(
                 AuditEvent.actor_id == own,
                 (AuditEvent.object_type == "transfer") & AuditEvent.object_id.in_(transfer_ids),
+                (AuditEvent.object_type == "service") & AuditEvent.object_id.in_(services),
             )
         )
     return query

@@ -123,8 +123,11 @@ def notify_disabled(endpoint):
 
     subject = _l("A webhook endpoint has been disabled")
     hours = current_app.config["WEBHOOK_GIVE_UP_HOURS"]
+    page = mailer.link("staff.webhook", endpoint_id=endpoint.id)
     for admin in db.session.scalars(select(Account).where(Account.is_staff.is_(True))):
-        mailer.queue_to_account("webhook_disabled", subject, admin, endpoint=endpoint, hours=hours)
+        mailer.queue_to_account(
+            "webhook_disabled", subject, admin, endpoint=endpoint, hours=hours, page_url=page
+        )
 
 
 # ---------------------------------------------------------------- queueing

@@ -154,6 +154,18 @@ def test_a_payment_request_put_through_the_api_emits_blocked(client, make):
     assert feed[0]["channel"] == "api" and svc.external_id == "SVC-1"
 
 
+def test_a_customer_key_sees_the_block_events_of_its_own_services(client, make):
+    novak, other = make.account("novak"), make.account("svoboda")
+    mine = make.service(other, payer=novak, external_id="SVC-MINE")
+    theirs = make.service(other, external_id="SVC-THEIRS")
+    for svc in (mine, theirs):
+        billing.mark_paid(make.payment_request(svc), billing.today())
+    _key, secret = create_key("novak", ["read"], novak)
+    db.session.commit()
+    feed = ApiClient(client, secret).get("/events?type=service_unblocked").get_json()["items"]
+    assert [e["object_id"] for e in feed] == ["SVC-MINE"]
+
+
 def test_termination_in_the_panel_emits_blocked(app, make):
     owner = make.account("novak")
     svc = make.service(owner, external_id="SVC-T")
