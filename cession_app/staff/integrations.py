@@ -54,7 +54,7 @@ def api_key_create():
     form = ApiKeyForm()
     if not form.validate_on_submit():
         return _keys_page(form, 422)
-    key, secret = create_key(form.name.data, form.scopes.data)
+    key, secret = create_key(form.name.data, form.scopes.data, actor=current_user)
     db.session.commit()
     return render_template("staff/api_key_created.html", key=key, secret=secret)
 
@@ -72,7 +72,7 @@ def api_key_revoke(key_id):
     key = _key(key_id)
     form = RevokeKeyForm()
     if form.validate_on_submit():
-        revoke_key(key)
+        revoke_key(key, actor=current_user)
         db.session.commit()
         flash(_("The API key %(name)s has been revoked.", name=key.name), "success")
         return redirect(url_for("staff.api_keys"))
@@ -104,7 +104,9 @@ def webhook_create():
     if not form.validate_on_submit():
         return _endpoints_page(form, 422)
     try:
-        endpoint = webhooks.create_endpoint(form.url.data, form.event_types.data)
+        endpoint = webhooks.create_endpoint(
+            form.url.data, form.event_types.data, actor=current_user
+        )
     except webhooks.EndpointRefused as refused:
         form.url.errors = [refused.message]
         return _endpoints_page(form, 422)
@@ -150,7 +152,7 @@ def webhook_disable(endpoint_id):
 def _set_enabled(endpoint_id, enabled):
     endpoint = _endpoint(endpoint_id)
     if PostForm().validate_on_submit():
-        webhooks.set_enabled(endpoint, enabled)
+        webhooks.set_enabled(endpoint, enabled, actor=current_user)
         db.session.commit()
         if enabled:
             flash(_("The endpoint is enabled: waiting events will be sent."), "success")
@@ -165,7 +167,7 @@ def webhook_delete(endpoint_id):
     endpoint = _endpoint(endpoint_id)
     form = DeleteEndpointForm()
     if form.validate_on_submit():
-        webhooks.delete_endpoint(endpoint)
+        webhooks.delete_endpoint(endpoint, actor=current_user)
         db.session.commit()
         flash(_("The endpoint has been deleted."), "success")
         return redirect(url_for("staff.webhooks_list"))
@@ -179,7 +181,7 @@ def webhook_redeliver(delivery_id):
     if delivery is None:
         abort(404)
     if PostForm().validate_on_submit():
-        webhooks.redeliver(delivery)
+        webhooks.redeliver(delivery, actor=current_user)
         db.session.commit()
         if delivery.endpoint.enabled:
             flash(_("The event will be sent again shortly."), "success")

@@ -41,6 +41,7 @@ ACTIONS = {
     "webhook_endpoint_enabled": _l("Webhook endpoint enabled"),
     "webhook_endpoint_disabled": _l("Webhook endpoint disabled"),
     "webhook_endpoint_deleted": _l("Webhook endpoint deleted"),
+    "webhook_redelivered": _l("Webhook event sent again"),
 }
 
 CHANNELS = {

@@ -77,7 +77,7 @@ def check_url(url):
         )
 
 
-def create_endpoint(url, event_types=("*",)):
+def create_endpoint(url, event_types=("*",), actor=None):
     """A new enabled endpoint with a fresh secret (added to the session; caller commits)."""
     from ..i18n import lazy_gettext as _l
 
@@ -96,22 +96,24 @@ def create_endpoint(url, event_types=("*",)):
     endpoint = WebhookEndpoint(url=url, event_types=",".join(event_types), secret=secret)
     db.session.add(endpoint)
     db.session.flush()
-    audit.record("webhook_endpoint_added", "webhook_endpoint", endpoint.id, url=url)
+    audit.record("webhook_endpoint_added", "webhook_endpoint", endpoint.id, actor=actor, url=url)
     return endpoint
 
 
-def set_enabled(endpoint, enabled):
+def set_enabled(endpoint, enabled, actor=None):
     """Enable or disable an endpoint (caller commits)."""
     endpoint.enabled = enabled
     endpoint.disabled_at = None if enabled else utcnow()
     action = "webhook_endpoint_enabled" if enabled else "webhook_endpoint_disabled"
-    audit.record(action, "webhook_endpoint", endpoint.id)
+    audit.record(action, "webhook_endpoint", endpoint.id, actor=actor)
 
 
-def delete_endpoint(endpoint):
+def delete_endpoint(endpoint, actor=None):
     """Remove an endpoint and its delivery log (caller commits)."""
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
-    audit.record("webhook_endpoint_deleted", "webhook_endpoint", endpoint.id, url=endpoint.url)
+    audit.record(
+        "webhook_endpoint_deleted", "webhook_endpoint", endpoint.id, actor=actor, url=endpoint.url
+    )
     db.session.delete(endpoint)
 
 
@@ -144,10 +146,19 @@ def queue(event):
             db.session.add(WebhookDelivery(endpoint=endpoint, event=event))
 
 
-def redeliver(delivery):
+def redeliver(delivery, actor=None):
     """Send the same event to the same endpoint again (a new delivery; caller commits)."""
     again = WebhookDelivery(endpoint_id=delivery.endpoint_id, event_id=delivery.event_id)
     db.session.add(again)
+    db.session.flush()
+    audit.record(
+        "webhook_redelivered",
+        "webhook_endpoint",
+        delivery.endpoint_id,
+        actor=actor,
+        delivery=delivery.id,
+        event=delivery.event_id,
+    )
     return again
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cession_app.api.auth import digest
 from cession_app.extensions import db
-from cession_app.models import ApiKey, AuditEvent, WebhookDelivery, WebhookEndpoint
+from cession_app.models import Account, ApiKey, AuditEvent, WebhookDelivery, WebhookEndpoint
 from cession_app.webhooks import operations as webhooks
 from tests.lifecycle_helpers import deliver, push
 from tests.webhooks.test_webhooks import receiver  # noqa: F401 (fixture)
@@ -83,8 +83,10 @@ def test_admin_creates_a_key_shown_once_that_works_then_revokes_it(client, admin
     answer = client.post(f"/staff/api-keys/{key.id}/revoke", follow_redirects=True)
     assert "has been revoked" in _page(answer)
     assert client.get("/api/v1/accounts", headers=api).status_code == 401
-    actions = db.session.scalars(select(AuditEvent.action).filter_by(channel="staff")).all()
-    assert actions == ["api_key_created", "api_key_revoked"]
+    events = db.session.scalars(select(AuditEvent).filter_by(channel="staff")).all()
+    assert [e.action for e in events] == ["api_key_created", "api_key_revoked"]
+    boss = db.session.scalar(select(Account).filter_by(login="boss"))
+    assert {e.actor_id for e in events} == {boss.id}  # who, in the audit trail
 
 
 def test_a_key_needs_a_name_and_a_scope(client, admin):
@@ -193,4 +195,6 @@ def test_a_redelivery_from_the_staff_log_arrives_verified(client, admin, make, r
     assert len(receiver.received) == 2
     first, second = receiver.events(endpoint.secret)  # each verified (standardwebhooks)
     assert first == second and second["type"] == "transfer_requested"
+    audited = db.session.scalar(select(AuditEvent).filter_by(action="webhook_redelivered"))
+    assert audited.channel == "staff" and audited.details["delivery"] == int(delivery_id)
     assert client.post("/staff/webhooks/deliveries/999999/redeliver").status_code == 404
