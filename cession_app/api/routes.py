@@ -321,7 +321,7 @@ def list_transfers():
         query = query.where(TransferRequest.id.in_(parties))
     domain = text_arg("domain")
     if domain is not None:
-        query = query.where(TransferRequest.domain == domain)
+        query = query.where(transfers.with_domain([domain]))
     query = _created_between(query)
     return _listing(query, limit_arg(), _transfer_json)
 
