@@ -376,6 +376,7 @@ PAGES = {
     "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
     "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
     "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "transfers.wizard_add_domain": Page(values=_run, setup=_wizard_run),
     "transfers.record_pdf": Page(skip="a PDF: tests/test_transfer_record.py reads its text"),
     "protection.index": [
         Page(),  # not locked
