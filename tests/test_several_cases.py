@@ -226,3 +226,58 @@ def test_create_request_refuses_a_domain_without_chosen_services(app, world, mak
             service_ids=[s.id for s in services["alpha"]],
         )
     assert "beta.cz" in str(refused.value.reasons[None][0])
+
+
+# ---------------------------------------------------------------- API and webhooks
+def _api_headers(account=None, scopes=("read", "transfers")):
+    _key, secret = create_key("test", list(scopes), account)
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_the_api_creates_a_request_over_several_domains(app, world, client):
+    seller, buyer, _stranger, services = world
+    body = {
+        "account": buyer.code,
+        "direction": "pull",
+        "domain": "alpha.cz",
+        "more_domains": ["beta.cz"],
+        "other": seller.code,
+        "services": [s.external_id for s in services["alpha"] + services["beta"]],
+    }
+    response = client.post("/api/v1/transfers", json=body, headers=_api_headers())
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert created["domains"] == ["alpha.cz", "beta.cz"] and len(created["services"]) == 4
+    parties = sorted(p["account"] for p in created["parties"])
+    assert parties == sorted([seller.code, buyer.code])
+
+
+def test_the_api_refuses_a_domain_of_another_customer(app, world, client):
+    seller, buyer, _stranger, services = world
+    body = {
+        "account": buyer.code,
+        "direction": "pull",
+        "domain": "alpha.cz",
+        "more_domains": ["delta.cz"],
+        "other": seller.code,
+        "services": [services["alpha"][0].external_id],
+    }
+    response = client.post("/api/v1/transfers", json=body, headers=_api_headers())
+    assert response.status_code == 422
+    assert "No services of delta.cz belong to this customer" in response.get_json()["detail"]
+
+
+def test_webhook_payload_names_every_domain(app, world, make, client, smtp):
+    from cession_app.webhooks.operations import payload
+
+    seller, buyer, _stranger, services = world
+    request = pull_three(make, seller, buyer, services)
+    event = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "transfer_requested", AuditEvent.object_id == str(request.id)
+        )
+    )
+    data = payload(event)["data"]
+    assert data["details"]["domains"] == ["alpha.cz", "beta.cz", "gamma.cz"]
+    assert data["transfer"]["domains"] == ["alpha.cz", "beta.cz", "gamma.cz"]

@@ -7,7 +7,7 @@ today's date), so the same rules run in the wizard, at submit and at execution.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ..i18n import fmt_date, fmt_money
+from ..i18n import fmt_date, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 
 
@@ -169,6 +169,16 @@ def empty_case_reason(domain):
             domain=domain,
         ),
     )
+
+
+def too_many_cases_reason(limit):
+    """A request holds at most ``limit`` business cases."""
+    text = lazy_ngettext(
+        "A request can hold %(num)d domain at most. Please make another request for the rest.",
+        "A request can hold %(num)d domains at most. Please make another request for the rest.",
+        limit,
+    )
+    return Reason("too_many_cases", text)
 
 
 def moving_domains(services, change):

@@ -33,6 +33,7 @@ from ..models.transfers import CHANGES
 from . import labels, operations, rules
 
 SESSION_KEY = "transfer_wizards"
+MAX_CASES = 20  # business cases (domains) in one request
 MAX_RUNS = 4  # the session is a cookie: keep only the latest few runs
 STEPS = ("party", "services", "review")
 STEP_TITLES = {
@@ -441,7 +442,19 @@ def added_case(initiator, state, domain):
     case.problems = rules.added_case_reasons(
         domain, domains_of(state), owned, case.movable_ids, state["direction"]
     )
+    if not case.problems and len(domains_of(state)) >= MAX_CASES:
+        case.problems = [rules.too_many_cases_reason(MAX_CASES)]
     return case
+
+
+def more_domains_problems(initiator, state, more_domains):
+    """Reasons against adding ``more_domains`` one after the other (as {service or None:
+    [Reason]}; empty: all may join), as the wizard's "Add another domain" checks them."""
+    for index, domain in enumerate(more_domains):
+        added = added_case(initiator, {**state, "more_domains": more_domains[:index]}, domain)
+        if added.problems:
+            return {None: added.problems, **added.refused}
+    return {}
 
 
 def selection_problems(case, service_ids, change, initiator, take_over=False):
