@@ -281,3 +281,16 @@ def test_webhook_payload_names_every_domain(app, world, make, client, smtp):
     data = payload(event)["data"]
     assert data["details"]["domains"] == ["alpha.cz", "beta.cz", "gamma.cz"]
     assert data["transfer"]["domains"] == ["alpha.cz", "beta.cz", "gamma.cz"]
+
+
+def test_staff_find_and_see_every_domain(app, world, make, client, log_in):
+    seller, buyer, _stranger, services = world
+    request = pull_three(make, seller, buyer, services)
+    make.account("staffer", staff=True, name="Petr Support")
+    log_in("staffer")
+    found = text(client.get("/staff/search", query_string={"q": "beta.cz"}))
+    assert f'data-request="{request.id}"' in found
+    assert "alpha.cz, beta.cz, gamma.cz" in found
+    page = text(client.get(f"/staff/requests/{request.id}"))
+    for domain in ("alpha.cz", "beta.cz", "gamma.cz"):
+        assert f"Business case {domain}" in page
