@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import addresses, audit, mailer, site_settings, tokens
+from ..accounts import two_factor
 from ..extensions import db
 from ..holder import operations as holder
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
@@ -632,6 +633,11 @@ def password_needed(party):
     return bool(party.account.confirm_with_password) and audit.current_channel() != "staff"
 
 
+def second_factor_accepted(party):
+    """True when the party may confirm with a two-factor code instead of its password."""
+    return two_factor.is_enabled(party.account)
+
+
 PASSWORD_TRIES_PER_HOUR = 5
 
 
@@ -654,11 +660,19 @@ def _check_confirm_password(request, party, password):
         )
     if party.account.check_password(password or ""):
         return
+    # With two-factor authentication on, a code from the app (or a recovery code) does too.
+    if password and second_factor_accepted(party) and two_factor.verify(party.account, password):
+        return
     db.session.rollback()
     audit.record("transfer_password_refused", "transfer", request.id, actor=party.account_id)
     db.session.commit()
     raise ActionRefused(
-        _l("Your protection settings ask for your password to confirm. It did not match.")
+        _l(
+            "Your protection settings ask for your password (or a two-factor code) to"
+            " confirm. It did not match."
+        )
+        if second_factor_accepted(party)
+        else _l("Your protection settings ask for your password to confirm. It did not match.")
     )
 
 
