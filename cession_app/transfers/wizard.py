@@ -283,6 +283,8 @@ def add_domain(state, domain):
 
 def remove_domain(state, domain, case):
     """A further business case leaves the run, with the services chosen of it."""
+    if domain not in state.get("more_domains", []):
+        return  # the first business case is changed on step 1
     state["more_domains"] = [d for d in state.get("more_domains", []) if d != domain]
     gone = {s.id for s in case.services if s.domain == domain}
     state["service_ids"] = [sid for sid in state["service_ids"] if sid not in gone]
