@@ -150,6 +150,10 @@ def _wizard_services(w, make):
     make.payment_request(foreign, amount="99.00", currency="EUR")  # paid by Piotr Kowalski
     ending = make.service(w.me, domain="novak.cz", kind="webhosting")
     services_operations.terminate(ending, w.me)
+    # Further business cases: novak.eu joins a wizard run, novak.pl and novak.sk a request.
+    w.services["eu"] = make.service(w.me, domain="novak.eu", kind="domain")
+    w.services["pl"] = make.service(w.me, domain="novak.pl", kind="domain")
+    w.services["sk"] = make.service(w.me, domain="novak.sk", kind="email")
 
 
 def _billing_documents(w, make):
@@ -287,6 +291,38 @@ def _run(w):
     return {"run_id": w.runs["push"]}
 
 
+def _wizard_run_several(client, w):
+    """A push run over novak.cz and novak.eu, past step 2: its id."""
+    if "several" not in w.runs:
+        run = f"/transfers/wizard/run/{_wizard_run(client, w, key='several-base')}"
+        client.post(f"{run}/services", data={"add_domain": "1", "change": "both"})
+        response = client.post(f"{run}/add-domain", data={"domain": "novak.eu"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        chosen = [w.services[key].id for key in ("domain", "mail", "eu")]
+        response = client.post(f"{run}/services", data={"services": chosen, "change": "both"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        w.runs["several"] = run.rsplit("/", 1)[-1]
+    return w.runs["several"]
+
+
+def _run_several(w):
+    return {"run_id": w.runs["several"]}
+
+
+def _several_request(client, w):
+    """A push request over novak.pl and novak.sk (made once)."""
+    if "several" not in w.requests:
+        w.requests["several"] = operations.create_request(
+            w.me,
+            direction="push",
+            domain="novak.pl",
+            more_domains=["novak.sk"],
+            other=w.other,
+            service_ids=[w.services["pl"].id, w.services["sk"].id],
+            holder_change=True,
+        )
+
+
 def _detail(state):
     def values(w):
         request = w.request if state == "awaiting" else w.requests[state]
@@ -364,6 +400,7 @@ PAGES = {
     ]
     + [
         Page(values=lambda w: {"request_id": w.requests["expired"].id}, login="dvorak"),
+        Page(values=lambda w: {"request_id": w.requests["several"].id}, setup=_several_request),
     ],
     "transfers.respond": [
         Page(values=lambda w: _link(w.request, w.me)),  # logged in
@@ -376,8 +413,15 @@ PAGES = {
         Page(values=lambda w: {"direction": "pull"}),
     ],
     "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
-    "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
-    "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "transfers.wizard_services": [
+        Page(values=_run, setup=_wizard_run),  # with why not
+        Page(values=_run_several, setup=_wizard_run_several),  # two business cases
+    ],
+    "transfers.wizard_review": [
+        Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+        Page(values=_run_several, setup=_wizard_run_several),  # a holder change per domain
+    ],
+    "transfers.wizard_add_domain": Page(values=_run, setup=_wizard_run),
     "transfers.record_pdf": Page(skip="a PDF: tests/test_transfer_record.py reads its text"),
     "protection.index": [
         Page(),  # not locked
@@ -548,6 +592,14 @@ def _csrf_refused(client, w):
 def _wizard_submitted(client, w):
     run = f"/transfers/wizard/run/{_wizard_run(client, w, key='submit')}"
     return client.post(f"{run}/review", data={"submit": "1"}, follow_redirects=True)
+
+
+def _add_domain(domain):
+    def send(client, w):
+        run = f"/transfers/wizard/run/{_wizard_run(client, w)}"
+        return client.post(f"{run}/add-domain", data={"domain": domain})
+
+    return send
 
 
 def _wizard_step(data, key="push"):
@@ -736,6 +788,13 @@ FLOWS = [
         _wizard_step(lambda w: {"services": [w.services["mail"].id], "notify_email": "x@"}),
         200,
     ),
+    (
+        "wizard: a domain the customer does not own",
+        False,
+        _add_domain("svoboda.cz"),
+        200,
+    ),
+    ("wizard: a domain with nothing to move", False, _add_domain("dvorak.cz"), 200),
     ("wizard: run expired", False, _post("/transfers/wizard/run/gone/review"), 200),
     ("wizard: submitted", False, _wizard_submitted, 200),
     # The life cycle of a request.

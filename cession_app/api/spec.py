@@ -11,6 +11,7 @@ from .. import records
 from ..i18n import lazy_gettext as _l
 from ..models.api import SCOPES
 from ..models.transfers import CHANGES, DIRECTIONS
+from ..transfers.wizard import MAX_CASES
 from ..webhooks.operations import EVENT_TYPES
 from . import bp
 from .inputs import DEFAULT_LIMIT, MAX_LIMIT
@@ -97,6 +98,7 @@ def _schemas():
                 "domain": _string(),
                 "other": _string(description="The other party's customer code."),
                 "services": {"type": "array", "items": _string(), "maxItems": 100},
+                "more_domains": {"type": "array", "items": _string(), "maxItems": MAX_CASES - 1},
                 "change": _string(enum=list(CHANGES), default="both"),
                 "notify_email": _string(format="email"),
             },

@@ -86,6 +86,7 @@ def test_a_whole_transfer_arrives_in_order_and_verified(receiver, client, make, 
     assert executed["services"] == [
         {
             "id": svc.external_id,
+            "domain": svc.domain,
             "old_owner": novak.code,
             "old_payer": novak.code,
             "new_owner": kowalska.code,
