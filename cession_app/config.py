@@ -23,6 +23,8 @@ SETTINGS = {
     "REMINDER_DAYS_BEFORE": (2, int),
     "BILLING_CLOSE_DAY": (0, int),
     "WORKER_INTERVAL": (0.5, float),
+    "WORKER_BATCH": (200, int),
+    "EXECUTOR_BATCH": (50, int),
     "MAIL_RETRY_MAX_DELAY": (600, int),
     "MAIL_TIMEOUT": (30, float),
     "MAIL_CLAIM_TIMEOUT": (300, int),

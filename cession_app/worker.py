@@ -23,7 +23,7 @@ def run_once(now=None):
     health.beat()
     counts = {
         "executed": operations.execute_due(
-            limit=current_app.config.get("WORKER_BATCH", 20), now=now
+            limit=current_app.config["WORKER_BATCH"], now=now
         ),
         "expired": operations.expire_due(now),
         "reminded": operations.remind_due(now),
