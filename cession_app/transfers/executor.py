@@ -180,21 +180,19 @@ def execute_batch(batch):
             with db.session.begin_nested():
                 ended.append(_fail(request, [_error_problem(request, exc)]))
     _write_ends(ended, known)
+    # Read before the commit, which expires every object.
+    done = [
+        (r.id, len(r.items), r.domain, (at - r.confirmed_at).total_seconds())
+        for r, state, _details, at in ended
+        if state == "executed"
+    ]
     db.session.commit()
-    executed = 0
-    for request, state, _details, _at in ended:
-        if state == "executed":
-            executed += 1
-            waited = (request.ended_at - request.confirmed_at).total_seconds()
-            log.info(
-                "transfer request %s executed: %d service(s) of %s moved, %.2f s after"
-                " confirmation",
-                request.id,
-                len(request.items),
-                request.domain,
-                waited,
-            )
-    return executed
+    for line in done:
+        log.info(
+            "transfer request %s executed: %d service(s) of %s moved, %.2f s after confirmation",
+            *line,
+        )
+    return len(done)
 
 
 def _execute_one(request, known):
