@@ -22,9 +22,7 @@ def run_once(now=None):
     audit.set_channel("worker")
     health.beat()
     counts = {
-        "executed": operations.execute_due(
-            limit=current_app.config["WORKER_BATCH"], now=now
-        ),
+        "executed": operations.execute_due(limit=current_app.config["WORKER_BATCH"], now=now),
         "expired": operations.expire_due(now),
         "reminded": operations.remind_due(now),
     }
