@@ -1,10 +1,12 @@
 """The executor: confirmed requests whose day has come, executed in batches.
 
-A batch (EXECUTOR_BATCH requests, 50 by default) is one transaction. Each request in it runs
-in a SAVEPOINT, so a request that fails (a rule checked again, or an error) rolls back alone
-and is recorded as failed with its reason; the others of the batch go on. A request moves
-all its services or none: they are changed only inside its savepoint, and the batch commits
-or rolls back as a whole (a worker killed mid-batch leaves every request as it was).
+A batch (EXECUTOR_BATCH requests, 50 by default) is one transaction. A request that fails
+a rule checked again is failed with its reasons, the others of the batch go on. The batch's
+changes are first written together (one statement per table, no savepoint); when anything
+raises an error, the transaction rolls back and the batch runs again with each request in a
+SAVEPOINT, so the request that breaks rolls back alone and is failed with the error as its
+reason. A request moves all its services or none, and the batch commits or rolls back as a
+whole (a worker killed mid-batch leaves every request as it was).
 
 Claims: on PostgreSQL the batch's rows are locked FOR UPDATE SKIP LOCKED, so several workers
 share the queue and no request is taken twice; SQLite takes its write lock first (one writer
@@ -55,10 +57,23 @@ def execute_due(limit=20, now=None):
 
 
 def _run_batch(batch, today):
-    """One batch in one transaction; a batch whose common writes fail is run one by one."""
+    """One batch in one transaction: set-based first; on an error, again with a savepoint
+    per request (the request that breaks fails alone); a batch that still breaks, one by one.
+    """
     ids = [request.id for request in batch]
     try:
-        return execute_batch(batch)
+        return execute_batch(batch, savepoints=False)
+    except Exception:
+        db.session.rollback()
+        log.warning(
+            "a batch of %d transfer requests met an error; again, request by request", len(ids)
+        )
+    batch = claim_batch(today, len(ids), request_ids=ids)
+    if not batch:
+        db.session.rollback()
+        return 0
+    try:
+        return execute_batch(batch, savepoints=True)
     except Exception:
         db.session.rollback()
         if len(ids) == 1:
@@ -67,7 +82,7 @@ def _run_batch(batch, today):
         log.exception("a batch of %d transfer requests failed; running them one by one", len(ids))
     executed = 0
     for request_id in ids:
-        batch = claim_batch(today, 1, request_id=request_id)
+        batch = claim_batch(today, 1, request_ids=[request_id])
         if batch:
             executed += _run_batch(batch, today)
         else:
@@ -79,7 +94,7 @@ def _due(column, today):
     return or_(column.is_(None), column <= today)
 
 
-def claim_batch(today, size, request_id=None):
+def claim_batch(today, size, request_ids=None):
     """Take up to ``size`` confirmed, due requests (the oldest first) for this transaction.
 
     PostgreSQL: FOR UPDATE SKIP LOCKED, so workers share the queue. SQLite: the database's
@@ -87,8 +102,8 @@ def claim_batch(today, size, request_id=None):
     """
     table = TransferRequest.__table__
     due = [table.c.state == "confirmed", _due(table.c.execute_on, today)]
-    if request_id is not None:
-        due.append(table.c.id == request_id)
+    if request_ids is not None:
+        due.append(table.c.id.in_(request_ids))
     if ops._is_sqlite():
         first = select(table.c.id).where(*due).order_by(table.c.id).limit(size)
         db.session.execute(
@@ -99,7 +114,7 @@ def claim_batch(today, size, request_id=None):
         .where(
             TransferRequest.state == "confirmed",
             _due(TransferRequest.execute_on, today),
-            *([TransferRequest.id == request_id] if request_id is not None else []),
+            *([TransferRequest.id.in_(request_ids)] if request_ids is not None else []),
         )
         .order_by(TransferRequest.id)
         .limit(size)
@@ -167,11 +182,19 @@ def _lock_services(service_ids):
     return {s.id: s for s in db.session.scalars(query)}
 
 
-def execute_batch(batch):
-    """Execute (or fail) every claimed request of ``batch``; commits. Returns how many executed."""
+def execute_batch(batch, savepoints=True):
+    """Execute (or fail) every claimed request of ``batch``; commits. Returns how many executed.
+
+    ``savepoints``: each request in its own SAVEPOINT, so that one raising an error rolls
+    back alone and is failed with the error as its reason; without, the batch's changes are
+    written together (one statement per table) and an error rolls back the whole batch.
+    """
     known = _read_batch(batch)
     ended = []
     for request in batch:
+        if not savepoints:
+            ended.append(_execute_one(request, known))
+            continue
         try:
             with db.session.begin_nested():
                 ended.append(_execute_one(request, known))
@@ -279,7 +302,7 @@ def _events_now(request):
 
 def _fail_alone(request_id, today):
     """Last resort: a request that cannot even be failed normally is failed by hand."""
-    batch = claim_batch(today, 1, request_id=request_id)
+    batch = claim_batch(today, 1, request_ids=[request_id])
     if not batch:
         db.session.rollback()
         return 0
