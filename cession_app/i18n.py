@@ -8,13 +8,14 @@ which forces the recipient's language and time zone.
 
 import os
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, support
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, gettext, ngettext, pgettext, refresh
+from flask_babel import get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import escape
@@ -24,13 +25,72 @@ from .config import LANGUAGES
 from .extensions import babel
 
 
+# ---------------------------------------------------------------- translating, fast
+# Flask-Babel finds the catalog anew at every call (several context lookups, ~10 us); a page
+# of 50 rows makes hundreds of calls. The catalog of the context's locale is kept with it.
+def _babel_context():
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):  # not created yet, or outside an app context
+        return None
+
+
+def current_locale():
+    """The Babel ``Locale`` of this context (None outside one): Flask-Babel's, read fast."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    return locale if locale is not None else get_locale()
+
+
+def translations():
+    """The catalog of this context's locale, kept until the locale changes."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is None:
+        return get_translations()
+    kept = getattr(ctx, "cession_translations", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    ctx.cession_translations = (locale, found)
+    return found
+
+
+def gettext(string, **variables):
+    """Flask-Babel's ``gettext``, with the catalog found fast."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular, plural, num, **variables):
+    """Flask-Babel's ``ngettext`` (``num`` is a placeholder too), with the catalog found fast."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context, string, **variables):
+    """Flask-Babel's ``pgettext``, with the catalog found fast."""
+    text = translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
 class LazyText(LazyString):
     """A message translated when used, and plain text: Jinja, Markup and escape() escape it.
 
     Flask-Babel's lazy strings return themselves from ``__html__``, so Jinja takes them for
     safe HTML and a value put into one (``_l("... %(domain)s", domain=...)``) would reach
     the page unescaped. Import the lazy functions from here, never from flask_babel.
+    The text is kept per catalog: a label shown on every row is translated once.
     """
+
+    def __str__(self):
+        catalog = translations()
+        kept = self.__dict__.get("_kept")  # never getattr: LazyString's would translate
+        if kept is not None and kept[0] is catalog:
+            return kept[1]
+        text = str(self._func(*self._args, **self._kwargs))
+        self._kept = (catalog, text)
+        return text
 
     def __html__(self):
         return escape(str(self))
@@ -150,7 +210,19 @@ def _zone(tz=None):
 
 
 def _locale():
-    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+    locale = current_locale()
+    return _code(locale) if locale is not None else current_app.config["DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=64)
+def _code(locale):
+    return str(locale)
+
+
+@lru_cache(maxsize=64)
+def _babel_locale(code):
+    """Babel's Locale of a code, parsed once per process (formatters take it as it is)."""
+    return Locale.parse(code)
 
 
 def _aware(value):
@@ -162,7 +234,7 @@ def fmt_datetime(value, tz=None, fmt="medium"):
     """A timestamp in the reader's time zone and locale (filter ``dt``)."""
     if value is None:
         return ""
-    return format_datetime(_aware(value), fmt, tzinfo=_zone(tz), locale=_locale())
+    return _format_datetime(_aware(value), fmt, _zone(tz), _locale())
 
 
 def fmt_date(value, fmt="medium"):
@@ -176,14 +248,30 @@ def fmt_date(value, fmt="medium"):
         value = _aware(value).astimezone(_zone()).date()
     if not isinstance(value, date):
         raise TypeError(f"not a date: {value!r}")
-    return format_date(value, fmt, locale=_locale())
+    return _format_date(value, fmt, _locale())
 
 
 def fmt_money(amount, currency):
     """An amount with its currency, in the reader's locale (filter ``money``)."""
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale=_locale())
+    return _format_money(amount, currency, _locale())
+
+
+# Formatted values, per locale: a page shows the same few dates and amounts on many rows.
+@lru_cache(maxsize=4096)
+def _format_datetime(value, fmt, zone, code):
+    return format_datetime(value, fmt, tzinfo=zone, locale=_babel_locale(code))
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value, fmt, code):
+    return format_date(value, fmt, locale=_babel_locale(code))
+
+
+@lru_cache(maxsize=4096)
+def _format_money(amount, currency, code):
+    return format_currency(amount, currency, locale=_babel_locale(code))
 
 
 class WTFormsMessages:
@@ -228,6 +316,13 @@ def init_app(app):
     """Wire Flask-Babel and register the formatting filters."""
     app.config.setdefault("LANGUAGES", LANGUAGES)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the catalog found fast
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
     # A request may reuse an app context (tests, CLI): never keep the previous locale.

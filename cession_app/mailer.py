@@ -25,14 +25,13 @@ from decimal import Decimal
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-import flask_babel
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
 from flask_mail import Message
 from sqlalchemy import func, inspect, or_, select, update
 
-from . import addresses, smtp
+from . import addresses, i18n, smtp
 from .extensions import db
 from .i18n import LazyText
 from .i18n import lazy_gettext as _l
@@ -147,8 +146,7 @@ class Unpackable(TypeError):
     """A value ``pack`` cannot keep as JSON."""
 
 
-_LAZY = {"gettext": flask_babel.gettext, "ngettext": flask_babel.ngettext}
-_LAZY["pgettext"] = flask_babel.pgettext
+_LAZY = {"gettext": i18n.gettext, "ngettext": i18n.ngettext, "pgettext": i18n.pgettext}
 
 
 def _model_classes():
