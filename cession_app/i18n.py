@@ -116,8 +116,21 @@ def languages():
     return tuple(current_app.config["LANGUAGES"])
 
 
+# The names Babel gives the languages we ship catalogs for (tests/test_i18n_speed.py checks
+# them against Babel): asking Babel would keep each one's whole locale data (about 2 MB) in
+# every web worker, for the one word the language switcher shows of it.
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "cs": "Čeština", "de": "Deutsch"}
+
+
 def language_name(code):
     """A language's name in that language ("Polski", "Čeština"): the switcher shows these."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    return babel_language_name(code)
+
+
+def babel_language_name(code):
+    """Babel's name of a language in that language, capitalized."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 

@@ -3,12 +3,12 @@
 from collections import OrderedDict
 
 from sqlalchemy import or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from .. import audit
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Service, TransferItem, TransferRequest
+from ..models import Service, TransferItem, TransferParty, TransferRequest
 
 
 class TerminationRefused(Exception):
@@ -66,6 +66,12 @@ def open_requests(service_ids):
         select(TransferItem.service_id, TransferRequest)
         .join(TransferRequest, TransferItem.request_id == TransferRequest.id)
         .where(TransferItem.active == true(), TransferItem.service_id.in_(ids))
+        # The badges ask only who the parties are: no items, tasks or accounts loaded.
+        .options(
+            lazyload(TransferRequest.items),
+            lazyload(TransferRequest.holder_changes),
+            selectinload(TransferRequest.parties).lazyload(TransferParty.account),
+        )
     )
     return {service_id: request for service_id, request in db.session.execute(query)}
 
