@@ -383,17 +383,21 @@ def _given_up(message):
     return utcnow() - message.created_at > timedelta(hours=hours)
 
 
-def deliver_pending(limit=50):
+def deliver_pending(limit=50, interrupt=None):
     """Deliver up to ``limit`` due messages, one at a time; returns the number sent.
 
     Without MAIL_SERVER the messages are only checked and kept for the development mailbox.
+    ``interrupt``: asked before each message after the first; when it answers true the
+    rest waits for the next pass (the worker stops for a transfer that became due).
     """
     ids = due_ids(limit)
     if not ids:
         return 0
     sent = 0
     with smtp.transport(current_app.config) as transport:
-        for message_id in ids:
+        for n, message_id in enumerate(ids):
+            if n and interrupt is not None and interrupt():
+                break
             message = claim(message_id)
             if message is not None:
                 sent += deliver(message, transport)

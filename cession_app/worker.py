@@ -26,7 +26,9 @@ def run_once(now=None):
         "expired": operations.expire_due(now),
         "reminded": operations.remind_due(now),
     }
-    counts["mails"] = mailer.deliver_pending()
+    # Mails are rendered as they are sent: a long queue must not keep a transfer that has
+    # just been confirmed waiting, so delivery stops for it and the next pass executes it.
+    counts["mails"] = mailer.deliver_pending(interrupt=lambda: operations.executions_due(now))
     counts["webhooks"] = webhooks.deliver_due()
     return counts
 

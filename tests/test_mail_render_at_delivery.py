@@ -143,3 +143,35 @@ def test_a_value_that_cannot_be_kept_is_rendered_at_once(app, make):
         odd=object(),
     )
     assert message.context is None and message.stored_text
+
+
+def test_delivery_stops_for_a_transfer_that_became_due(app, make, smtp):
+    novak = make.account("novak")
+    for _ in range(5):
+        mailer.queue_to_account(
+            "password_changed",
+            _l("Your password has been changed"),
+            novak,
+            forgot_url="http://cession.test/password/forgot",
+            when=datetime.now(UTC),
+        )
+    db.session.commit()
+    asked = []
+
+    def due():
+        asked.append(1)
+        return len(asked) >= 2
+
+    assert mailer.deliver_pending(interrupt=due) == 2  # the rest waits for the next pass
+    assert not operations.executions_due()
+    assert mailer.deliver_pending(interrupt=operations.executions_due) == 3
+
+
+def test_the_worker_sees_a_confirmed_request_as_due(app, make):
+    novak = make.account("novak")
+    svoboda = make.account("svoboda")
+    req = push(make, novak, svoboda, make.service(novak, domain="novak.cz"))
+    assert not operations.executions_due()
+    for party in list(req.parties):
+        operations.confirm(req, party)
+    assert operations.executions_due()

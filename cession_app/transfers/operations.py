@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -844,6 +844,24 @@ def remind_due(now=None):
         db.session.commit()
         count += 1
     return count
+
+
+def executions_due(now=None):
+    """True when a confirmed request waits for execution (one indexed read)."""
+    query = (
+        select(TransferRequest.id)
+        .where(
+            TransferRequest.state == "confirmed",
+            or_(
+                TransferRequest.execute_on.is_(None),
+                TransferRequest.execute_on <= provider_today(now),
+            ),
+        )
+        .limit(1)
+    )
+    found = db.session.scalar(query) is not None
+    db.session.commit()  # read in a transaction of its own: the next one sees new confirmations
+    return found
 
 
 def execute_due(limit=20, now=None):
