@@ -3,9 +3,12 @@
 ``python -m bench.profile_pages sqlite:///bench/out/bench-large.sqlite [N]``: on a data set
 made by ``make bench`` (or ``bench.generate``), logs in as the probe, then renders each page
 N times (after a warm-up) without, then N times under the profiler, and prints per page
-the CPU milliseconds per request (without the profiler) and pyinstrument's call tree.
+the CPU milliseconds and the Python function calls per request (cProfile; unlike time, a
+count that other jobs on the machine do not move) and pyinstrument's call tree.
 """
 
+import cProfile
+import pstats
 import sys
 import time
 
@@ -15,7 +18,7 @@ from .load import USER_AGENT
 
 
 def profile(url, n=50, pages=None):
-    """{page: (ms per request, pyinstrument text)} for the pages of ``bench.__main__``."""
+    """{page: (CPU ms, Python calls, pyinstrument text) per request} for the bench's pages."""
     from pyinstrument import Profiler
 
     data = {"probe": _probe(url)}
@@ -35,12 +38,19 @@ def profile(url, n=50, pages=None):
         for _ in range(n):
             client.get(path)
         ms = (time.process_time() - started) * 1000 / n
+        counter = cProfile.Profile()  # Python calls per request: a figure load does not move
+        counter.enable()
+        for _ in range(n):
+            client.get(path)
+        counter.disable()
+        calls = pstats.Stats(counter).total_calls // n
         profiler = Profiler(interval=0.0005)
         profiler.start()
         for _ in range(n):
             client.get(path)
         profiler.stop()
-        found[key] = (ms, profiler.output_text(unicode=False, color=False, show_all=False))
+        text = profiler.output_text(unicode=False, color=False, show_all=False)
+        found[key] = (ms, calls, text)
     return found
 
 
@@ -68,8 +78,8 @@ def main(argv=None):
     """Print the profile of every page."""
     argv = sys.argv[1:] if argv is None else argv
     url, n = argv[0], int(argv[1]) if len(argv) > 1 else 50
-    for key, (ms, text) in profile(url, n, set(argv[2:]) or None).items():
-        print(f"===== {key}: {ms:.2f} CPU ms per request (in-process, {n} requests)")
+    for key, (ms, calls, text) in profile(url, n, set(argv[2:]) or None).items():
+        print(f"===== {key}: {ms:.2f} CPU ms, {calls} Python calls per request ({n} requests)")
         print(text)
 
 
