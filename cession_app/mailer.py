@@ -125,6 +125,13 @@ def render_parts(message):
     )
 
 
+def render_subject(message):
+    """The subject of a message kept to be rendered, alone (a list of messages shows it)."""
+    subject = unpack(json.loads(message.context)["subject"])
+    with recipient_context(message.language, message.timezone):
+        return str(subject)
+
+
 def _render(template, subject, account, language, timezone, context):
     with recipient_context(language, timezone):
         context.update(recipient=account, link=link, support_email=support_address())

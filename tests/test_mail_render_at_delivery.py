@@ -175,3 +175,20 @@ def test_the_worker_sees_a_confirmed_request_as_due(app, make):
     for party in list(req.parties):
         operations.confirm(req, party)
     assert operations.executions_due()
+
+
+def test_a_list_of_messages_renders_only_their_subjects(app, make):
+    novak = make.account("novak", language="cs")
+    message = mailer.queue_to_account(
+        "webhook_disabled", _l("A webhook endpoint has been disabled"), novak, hours=72
+    )
+    db.session.commit()
+    listed = stored(message.id)
+    with app.test_request_context("/"):
+        from flask_babel import force_locale
+        from flask_babel import gettext as babel_gettext
+
+        with force_locale("cs"):
+            czech = babel_gettext("A webhook endpoint has been disabled")
+    assert listed.subject == czech
+    assert "_rendered" not in listed.__dict__ and listed.stored_text is None

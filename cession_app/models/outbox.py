@@ -74,8 +74,14 @@ class OutboxMessage(db.Model):
 
     @hybrid_property
     def subject(self):
-        """The subject line (rendered when needed)."""
-        return self.rendered()[0]
+        """The subject line (rendered when needed; alone, for lists of messages)."""
+        if self.stored_subject is not None or self.context is None:
+            return self.stored_subject
+        if "_rendered" in self.__dict__:
+            return self.rendered()[0]
+        from .. import mailer
+
+        return mailer.render_subject(self)
 
     @subject.inplace.setter
     def _subject_setter(self, value):
