@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from . import records
+from . import blocking, records
 from .accounts import sessions
 from .extensions import db
 from .models import Account, PaymentRequest, Service
@@ -321,6 +321,28 @@ def _check_open_requests(changes, force, problems):
     return locked
 
 
+def _touched_services(document, existing):
+    """The ids of the existing services whose blocks the document may change."""
+    ids = {rec["id"] for _, rec in document["services"]}
+    by_id = {svc.id: ext for ext, svc in existing.services.items()}
+    for _label, rec in document["payment_requests"]:
+        ids.add(rec["service"])
+        pr = existing.requests.get(rec["id"])
+        if pr is not None:  # the service it belonged to until now
+            ids.add(by_id.get(pr.service_id))
+    return {i for i in ids if i in existing.services}
+
+
+def _blocks(existing, service_ids):
+    """{service id: blocking.blocks} from the loaded rows (no query per service)."""
+    wanted = {existing.services[i].id: i for i in service_ids}
+    open_ids = {i: [] for i in service_ids}
+    for pr in existing.requests.values():
+        if pr.service_id in wanted and pr.is_open:
+            open_ids[wanted[pr.service_id]].append(pr.external_id)
+    return {i: blocking.blocks(existing.services[i].state, open_ids[i]) for i in service_ids}
+
+
 def import_data(data, *, force=False, changes=None, progress=None):
     """Validate ``data`` and upsert it into the session (the caller commits).
 
@@ -342,6 +364,8 @@ def import_data(data, *, force=False, changes=None, progress=None):
         raise DataError(problems)
     if changes is not None:
         changes += [f"{svc.external_id}: {key} {old} -> {new}" for _l, svc, key, old, new in roles]
+    touched = _touched_services(document, existing)
+    before = _blocks(existing, touched)
     summary = {
         "accounts": _upsert_accounts(document["accounts"], targets, existing, progress),
         "services": _upsert_services(document["services"], existing, progress),
@@ -353,6 +377,9 @@ def import_data(data, *, force=False, changes=None, progress=None):
         failed = fail_for_outside_change(locked)
         if changes is not None:
             changes += [f"transfer request {i} failed (owner or payer changed)" for i in failed]
+    for event in blocking.record_changes(before, _blocks(existing, touched)):
+        if changes is not None:
+            changes.append(f"{event.object_id}: {event.action} ({event.details['reason']})")
     return summary
 
 

@@ -28,10 +28,12 @@ from cession_app.config import LANGUAGES
 from cession_app.extensions import db
 from cession_app.models import (
     Account,
+    AuditEvent,
     HolderChange,
     OutboxMessage,
     Service,
     TaxDocumentRequest,
+    WebhookDelivery,
 )
 from cession_app.models.base import utcnow
 from cession_app.protection import operations as protection
@@ -148,6 +150,10 @@ def _wizard_services(w, make):
     make.payment_request(foreign, amount="99.00", currency="EUR")  # paid by Piotr Kowalski
     ending = make.service(w.me, domain="novak.cz", kind="webhosting")
     services_operations.terminate(ending, w.me)
+    # Further business cases: novak.eu joins a wizard run, novak.pl and novak.sk a request.
+    w.services["eu"] = make.service(w.me, domain="novak.eu", kind="domain")
+    w.services["pl"] = make.service(w.me, domain="novak.pl", kind="domain")
+    w.services["sk"] = make.service(w.me, domain="novak.sk", kind="email")
 
 
 def _billing_documents(w, make):
@@ -285,6 +291,38 @@ def _run(w):
     return {"run_id": w.runs["push"]}
 
 
+def _wizard_run_several(client, w):
+    """A push run over novak.cz and novak.eu, past step 2: its id."""
+    if "several" not in w.runs:
+        run = f"/transfers/wizard/run/{_wizard_run(client, w, key='several-base')}"
+        client.post(f"{run}/services", data={"add_domain": "1", "change": "both"})
+        response = client.post(f"{run}/add-domain", data={"domain": "novak.eu"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        chosen = [w.services[key].id for key in ("domain", "mail", "eu")]
+        response = client.post(f"{run}/services", data={"services": chosen, "change": "both"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        w.runs["several"] = run.rsplit("/", 1)[-1]
+    return w.runs["several"]
+
+
+def _run_several(w):
+    return {"run_id": w.runs["several"]}
+
+
+def _several_request(client, w):
+    """A push request over novak.pl and novak.sk (made once)."""
+    if "several" not in w.requests:
+        w.requests["several"] = operations.create_request(
+            w.me,
+            direction="push",
+            domain="novak.pl",
+            more_domains=["novak.sk"],
+            other=w.other,
+            service_ids=[w.services["pl"].id, w.services["sk"].id],
+            holder_change=True,
+        )
+
+
 def _detail(state):
     def values(w):
         request = w.request if state == "awaiting" else w.requests[state]
@@ -362,6 +400,7 @@ PAGES = {
     ]
     + [
         Page(values=lambda w: {"request_id": w.requests["expired"].id}, login="dvorak"),
+        Page(values=lambda w: {"request_id": w.requests["several"].id}, setup=_several_request),
     ],
     "transfers.respond": [
         Page(values=lambda w: _link(w.request, w.me)),  # logged in
@@ -374,8 +413,15 @@ PAGES = {
         Page(values=lambda w: {"direction": "pull"}),
     ],
     "transfers.wizard_party": Page(values=_run, setup=_wizard_run),
-    "transfers.wizard_services": Page(values=_run, setup=_wizard_run),  # with why not
-    "transfers.wizard_review": Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+    "transfers.wizard_services": [
+        Page(values=_run, setup=_wizard_run),  # with why not
+        Page(values=_run_several, setup=_wizard_run_several),  # two business cases
+    ],
+    "transfers.wizard_review": [
+        Page(values=_run, setup=_wizard_run),  # with the WHOIS notice
+        Page(values=_run_several, setup=_wizard_run_several),  # a holder change per domain
+    ],
+    "transfers.wizard_add_domain": Page(values=_run, setup=_wizard_run),
     "transfers.record_pdf": Page(skip="a PDF: tests/test_transfer_record.py reads its text"),
     "protection.index": [
         Page(),  # not locked
@@ -416,10 +462,65 @@ PAGES = {
     "staff.audit_csv": Page(skip="CSV, not a page"),
     "staff.approvals": Page(login="dvorak"),
     "staff.settings": Page(login="dvorak"),
+    "staff.api_keys": Page(login="dvorak", setup=lambda c, w: _integrations(w)),
+    "staff.api_key_revoke": Page(
+        login="dvorak", values=lambda w: {"key_id": _integrations(w)["key"].id}
+    ),
+    "staff.webhooks_list": Page(login="dvorak", setup=lambda c, w: _integrations(w)),
+    "staff.webhook": Page(  # with a delivery sent, one failing, one waiting
+        login="dvorak", values=lambda w: {"endpoint_id": _integrations(w)["endpoint"].id}
+    ),
+    "staff.webhook_delete": Page(
+        login="dvorak", values=lambda w: {"endpoint_id": _integrations(w)["endpoint"].id}
+    ),
     "dev.mailbox": Page(),
     "dev.message": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
     "dev.message_html": Page(values=lambda w: {"message_id": _outbox(w, "confirm_request")[0].id}),
 }
+
+
+def _integrations(w):
+    """An API key (used once) and a webhook endpoint with deliveries in each state."""
+    if "integrations" not in w.runs:
+        from cession_app.api.auth import create_key
+        from cession_app.webhooks import operations as webhooks
+
+        key, _secret = create_key("billing", ["read", "sync"])
+        key.last_used_at = utcnow()
+        endpoint = webhooks.create_endpoint("https://billing.example/hook", ["*"])
+        events = db.session.scalars(db.select(AuditEvent).limit(3)).all()
+        answers = [("sent", 200, None), ("pending", None, "timed out"), ("failed", 500, None)]
+        for event, (status, code, error) in zip(events, answers, strict=True):
+            db.session.add(
+                WebhookDelivery(
+                    endpoint=endpoint,
+                    event=event,
+                    status=status,
+                    attempts=2,
+                    last_status=code,
+                    last_error=error,
+                    finished_at=None if status == "pending" else utcnow(),
+                )
+            )
+        db.session.commit()
+        w.runs["integrations"] = {"key": key, "endpoint": endpoint}
+        w.data |= {"billing"}
+    return w.runs["integrations"]
+
+
+def _integration_post(path, **data):
+    def send(client, w):
+        found = _integrations(w)
+        url = path.format(key=found["key"].id, endpoint=found["endpoint"].id)
+        return _post(url, **data)(client, w)
+
+    return send
+
+
+def _redeliver(client, w):
+    endpoint = _integrations(w)["endpoint"]
+    delivery = db.session.scalars(db.select(WebhookDelivery).filter_by(endpoint=endpoint)).first()
+    return _post(f"/staff/webhooks/deliveries/{delivery.id}/redeliver")(client, w)
 
 
 def _holder_tasks(w):
@@ -491,6 +592,14 @@ def _csrf_refused(client, w):
 def _wizard_submitted(client, w):
     run = f"/transfers/wizard/run/{_wizard_run(client, w, key='submit')}"
     return client.post(f"{run}/review", data={"submit": "1"}, follow_redirects=True)
+
+
+def _add_domain(domain):
+    def send(client, w):
+        run = f"/transfers/wizard/run/{_wizard_run(client, w)}"
+        return client.post(f"{run}/add-domain", data={"domain": domain})
+
+    return send
 
 
 def _wizard_step(data, key="push"):
@@ -679,6 +788,13 @@ FLOWS = [
         _wizard_step(lambda w: {"services": [w.services["mail"].id], "notify_email": "x@"}),
         200,
     ),
+    (
+        "wizard: a domain the customer does not own",
+        False,
+        _add_domain("svoboda.cz"),
+        200,
+    ),
+    ("wizard: a domain with nothing to move", False, _add_domain("dvorak.cz"), 200),
     ("wizard: run expired", False, _post("/transfers/wizard/run/gone/review"), 200),
     ("wizard: submitted", False, _wizard_submitted, 200),
     # The life cycle of a request.
@@ -753,6 +869,47 @@ FLOWS = [
     ("staff: settings refused", "dvorak", _post("/staff/settings", TRANSFER_EXPIRY_DAYS="0"), 200),
     ("staff: approve refused", "dvorak", _on_request_staff("awaiting", "approve"), 200),
     ("staff: mail requeued", "dvorak", _on_mail("requeue"), 200),
+    (
+        "staff: API key created",
+        "dvorak",
+        _integration_post("/staff/api-keys", name="billing", scopes=["read"]),
+        200,
+    ),
+    ("staff: API key refused", "dvorak", _integration_post("/staff/api-keys", name=""), 422),
+    ("staff: API key revoked", "dvorak", _integration_post("/staff/api-keys/{key}/revoke"), 200),
+    (
+        "staff: webhook refused",
+        "dvorak",
+        _integration_post("/staff/webhooks", url="ftp://billing.example/hook"),
+        422,
+    ),
+    (
+        "staff: webhook registered",
+        "dvorak",
+        _integration_post(
+            "/staff/webhooks", url="https://billing.example/new", event_types=["service_blocked"]
+        ),
+        200,
+    ),
+    ("staff: webhook redelivered", "dvorak", _redeliver, 200),
+    (
+        "staff: webhook disabled",
+        "dvorak",
+        _integration_post("/staff/webhooks/{endpoint}/disabled"),
+        200,
+    ),
+    (
+        "staff: webhook enabled",
+        "dvorak",
+        _integration_post("/staff/webhooks/{endpoint}/enabled"),
+        200,
+    ),
+    (
+        "staff: webhook deleted",
+        "dvorak",
+        _integration_post("/staff/webhooks/{endpoint}/delete"),
+        200,
+    ),
     ("staff: mail sent elsewhere", "dvorak", _on_mail("resend", address="new@novak.cz"), 200),
     ("two-factor turned on: recovery codes", False, lambda c, w: _two_factor_on(c), 200),
     ("two-factor code asked", True, lambda c, w: _two_factor_log_in(c), 200),

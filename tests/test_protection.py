@@ -3,8 +3,10 @@ automatic acceptance from chosen accounts, and the provider's lock after a move.
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 
+from cession_app.accounts import two_factor
 from cession_app.extensions import db
 from cession_app.models import AuditEvent
 from cession_app.models.base import utcnow
@@ -93,6 +95,25 @@ def test_a_password_is_asked_when_the_account_wants_it(pair, client, smtp, make)
     # novak did not ask for it: a plain confirmation works
     client.post(link_for(smtp, novak.email), data={"confirm": "1"})
     assert fresh(request.id).state == "confirmed"
+
+
+def test_a_two_factor_code_confirms_instead_of_the_password(pair, client, smtp, make):
+    novak, svoboda, svc = pair
+    svoboda.confirm_with_password = True
+    secret = two_factor.new_secret()
+    two_factor.enable(svoboda, secret, pyotp.TOTP(secret).now())
+    db.session.commit()
+    request = push(make, novak, svoboda, svc)
+    db.session.commit()
+    deliver()
+    link = link_for(smtp, svoboda.email)
+    assert "authenticator app" in client.get(link).get_data(as_text=True)
+    wrong = client.post(link, data={"confirm": "1", "password": "000000"})
+    assert "or a two-factor code" in wrong.get_data(as_text=True)
+    assert fresh(request.id).party_for(svoboda.id).confirmed_at is None
+    code = pyotp.TOTP(secret).at(utcnow().timestamp() + 30)  # the next step: not used yet
+    client.post(link, data={"confirm": "1", "password": code})
+    assert fresh(request.id).party_for(svoboda.id).confirmed_at is not None
 
 
 def test_guessing_the_confirmation_password_stops_after_five_tries(pair, client, smtp, make):

@@ -30,7 +30,7 @@ def digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(name, scopes, account=None):
+def create_key(name, scopes, account=None, actor=None):
     """A new key: (ApiKey added to the session, the secret to show once). Caller commits."""
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in SCOPES]
@@ -50,15 +50,17 @@ def create_key(name, scopes, account=None):
         account_id=getattr(account, "id", None),
     )
     db.session.add(key)
-    audit.record("api_key_created", "api_key", key.prefix, name=key.name, scopes=key.scopes)
+    audit.record(
+        "api_key_created", "api_key", key.prefix, actor=actor, name=key.name, scopes=key.scopes
+    )
     return key, secret
 
 
-def revoke_key(key):
+def revoke_key(key, actor=None):
     """Revoke ``key`` (it stops working at once). Caller commits."""
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        audit.record("api_key_revoked", "api_key", key.prefix, name=key.name)
+        audit.record("api_key_revoked", "api_key", key.prefix, actor=actor, name=key.name)
 
 
 def _bearer():

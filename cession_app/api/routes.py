@@ -4,7 +4,7 @@ from flask import g, jsonify
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, dataio, records
+from .. import audit, dataio, records, site_settings
 from ..billing import operations as billing
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
@@ -321,7 +321,7 @@ def list_transfers():
         query = query.where(TransferRequest.id.in_(parties))
     domain = text_arg("domain")
     if domain is not None:
-        query = query.where(TransferRequest.domain == domain)
+        query = query.where(transfers.with_domain([domain]))
     query = _created_between(query)
     return _listing(query, limit_arg(), _transfer_json)
 
@@ -415,11 +415,12 @@ def _transfer_input(body):
         except records.Invalid as bad:
             problems.append(records.field_problem(name, bad))
     values["services"] = _service_ids(body.get("services"), problems)
+    values["more_domains"] = _more_domains(body.get("more_domains", []), problems)
     notify = body.get("notify_email")
     if notify is not None and not isinstance(notify, str):
         problems.append(records.field_problem("notify_email", _type_error(notify)))
     values["notify_email"] = notify
-    unknown = set(body) - {*checks, "services", "notify_email", "account"}
+    unknown = set(body) - {*checks, "services", "more_domains", "notify_email", "account"}
     for name in sorted(unknown):
         problems.append(
             records.Problem(
@@ -441,6 +442,24 @@ def _type_error(value):
     return records.Invalid(
         "type", str(_l("must be a string, not %(value)s", value=records.show(value)))
     )
+
+
+def _more_domains(raw, problems):
+    """Further business cases of the same other party (the wizard's "Add another domain")."""
+    if not isinstance(raw, list) or len(raw) > wizard.MAX_CASES - 1:
+        detail = _l(
+            'field "more_domains" must be a list of at most %(count)s domains',
+            count=wizard.MAX_CASES - 1,
+        )
+        problems.append(records.Problem("more_domains", "more_domains", str(detail)))
+        return []
+    domains = []
+    for value in raw:
+        try:
+            domains.append(records.domain(value))
+        except records.Invalid as bad:
+            problems.append(records.field_problem("more_domains", bad))
+    return domains
 
 
 def _service_ids(raw, problems):
@@ -478,6 +497,11 @@ def create_transfer():
     case = wizard.load_case(initiator, state)
     if case.problems:
         raise _reasons_problem({None: case.problems})
+    refused = wizard.more_domains_problems(initiator, state, values["more_domains"])
+    if refused:
+        raise _reasons_problem(refused)
+    state["more_domains"] = values["more_domains"]
+    case = wizard.load_case(initiator, state)
     by_external = {s.external_id: s for s in case.services}
     unknown = [i for i in values["services"] if i not in by_external]
     if unknown:
@@ -503,6 +527,7 @@ def create_transfer():
             change=values["change"],
             notify_email=values["notify_email"],
             submit_key=g.get("api_submit_key"),
+            more_domains=values["more_domains"],
         )
     except transfers.TransferRefused as refused:
         raise _reasons_problem(refused.reasons) from None
@@ -525,6 +550,34 @@ def cancel_transfer(request_id):
     return jsonify(_transfer_json(transfers.load_request(req.id)))
 
 
+@bp.post("/transfers/<request_id>/approve")
+@require("transfers")
+@idempotent
+@describe(_l("Approve a transfer request"), response="Transfer")
+def approve_transfer(request_id):
+    """Where the provider approves confirmed requests: approve one (the worker executes it)."""
+    reseller_only()
+    req = _transfer_or_404(request_id)
+    if not site_settings.get("REQUIRE_APPROVAL"):
+        raise ApiProblem(
+            409,
+            "approval_off",
+            _l("Approval is off: confirmed requests are executed without waiting for it."),
+        )
+    not_waiting = ApiProblem(
+        409,
+        "not_awaiting_approval",
+        _l("This request is not waiting for approval (its state: %(state)s).", state=req.state),
+    )
+    if req.state != "approval":
+        raise not_waiting
+    try:
+        transfers.approve(req, None)
+    except transfers.ActionRefused:
+        raise not_waiting from None
+    return jsonify(_transfer_json(transfers.load_request(req.id)))
+
+
 # ---------------------------------------------------------------- events
 def _visible_events():
     query = select(AuditEvent).order_by(AuditEvent.id)
@@ -532,10 +585,14 @@ def _visible_events():
     if own is not None:
         mine = select(TransferParty.request_id).where(TransferParty.account_id == own)
         transfer_ids = [str(i) for i in db.session.scalars(mine)]
+        services = select(Service.external_id).where(
+            or_(Service.owner_id == own, Service.payer_id == own)
+        )
         query = query.where(
             or_(
                 AuditEvent.actor_id == own,
                 (AuditEvent.object_type == "transfer") & AuditEvent.object_id.in_(transfer_ids),
+                (AuditEvent.object_type == "service") & AuditEvent.object_id.in_(services),
             )
         )
     return query

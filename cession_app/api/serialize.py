@@ -67,6 +67,7 @@ def transfer(req, codes):
         "direction": req.direction,
         "change": req.change,
         "domain": req.domain,
+        "domains": req.domains,
         "initiator": codes[req.initiator_id],
         "from_account": codes[req.from_account_id],
         "to_account": codes[req.to_account_id],
@@ -78,6 +79,7 @@ def transfer(req, codes):
         "services": [
             {
                 "id": item.service.external_id,
+                "domain": item.service.domain,
                 "old_owner": codes[item.old_owner_id],
                 "old_payer": codes[item.old_payer_id],
                 "new_owner": codes[item.new_owner_id],

@@ -10,6 +10,8 @@ from .. import records
 from ..i18n import lazy_gettext as _l
 from ..models.api import SCOPES
 from ..models.transfers import CHANGES, DIRECTIONS
+from ..transfers.wizard import MAX_CASES
+from ..webhooks.operations import EVENT_TYPES
 from . import bp
 from .inputs import DEFAULT_LIMIT, MAX_LIMIT
 from .problems import TITLES
@@ -43,6 +45,15 @@ PARAMETERS = {
     ),
 }
 IDEMPOTENCY = _l("A repeat with the same key gets the first answer again.")
+EVENT_TYPE_NOTE = _l(
+    "The kind of change; webhook endpoints can take the types of EventType, such as"
+    " transfer_executed or service_blocked."
+)
+BLOCK_NOTE = _l(
+    "The details of service_blocked and service_unblocked: the service, the reason"
+    " (unpaid, expired or terminating) and the payment request, if any. A service is blocked"
+    " for transfers while it has an unpaid payment request or is expired or being terminated."
+)
 
 
 def describe(summary, *, params=(), body=None, response=None):
@@ -86,6 +97,7 @@ def _schemas():
                 "domain": _string(),
                 "other": _string(description="The other party's customer code."),
                 "services": {"type": "array", "items": _string(), "maxItems": 100},
+                "more_domains": {"type": "array", "items": _string(), "maxItems": MAX_CASES - 1},
                 "change": _string(enum=list(CHANGES), default="both"),
                 "notify_email": _string(format="email"),
             },
@@ -93,7 +105,26 @@ def _schemas():
         "Transfer": {"type": "object", "properties": {"id": {"type": "integer"}}},
         "Event": {
             "type": "object",
-            "properties": {"id": {"type": "integer"}, "type": _string(), "details": {}},
+            "properties": {
+                "id": {"type": "integer"},
+                "type": _string(description=str(EVENT_TYPE_NOTE)),
+                "object_type": _string(),
+                "object_id": _string(),
+                "details": {},
+            },
+        },
+        "EventType": _string(
+            enum=list(EVENT_TYPES), description="The event types webhook endpoints can take."
+        ),
+        "ServiceBlockDetails": {
+            "type": "object",
+            "description": str(BLOCK_NOTE),
+            "properties": {
+                "service": _string(),
+                "reason": _string(enum=["unpaid", "expired", "terminating"]),
+                "payment_request": _string(nullable=True),
+                "reasons": {"type": "array", "items": {"type": "object"}},
+            },
         },
         "Problem": {
             "type": "object",
@@ -229,5 +260,7 @@ def reference():
         spec=document(),
         scopes=SCOPES,
         problems=problems,
+        event_types=EVENT_TYPES,
+        block_note=BLOCK_NOTE,
         title=_l("API reference"),
     )

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from .. import audit, mailer, paging
+from .. import audit, blocking, mailer, paging
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import Account, PaymentRequest, Service, TaxDocumentRequest, TransferItem
@@ -105,6 +105,8 @@ def mark_paid(payment_request, on, actor=None, source="staff page"):
     """Record that a payment request was paid on ``on``; refused when already paid."""
     if on > today():
         raise BillingRefused(_l("The payment date cannot be in the future."))
+    service = payment_request.service
+    before = {service.external_id: blocking.blocks_of(service)}
     # A conditional update: of two staff marking at once, only one wins.
     result = db.session.execute(
         update(PaymentRequest)
@@ -124,6 +126,8 @@ def mark_paid(payment_request, on, actor=None, source="staff page"):
         paid_on=on.isoformat(),
         source=source,
     )
+    after = {service.external_id: blocking.blocks_of(service, without=(payment_request,))}
+    blocking.record_changes(before, after)
     db.session.commit()
     db.session.refresh(payment_request)
     return payment_request

@@ -31,7 +31,10 @@ def create_tasks(request):
     if not request.holder_change:
         return []
     tasks = []
+    asked = request.holder_domains  # None: every moving domain
     for item, service in moved_domains(request.items):
+        if asked is not None and service.domain not in asked:
+            continue
         task = HolderChange(
             request_id=request.id,
             service_id=service.id,

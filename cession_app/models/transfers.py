@@ -59,13 +59,19 @@ class TransferRequest(db.Model):
     handover_payments: Mapped[list | None] = mapped_column(JSON)
     # The initiator asked for the domain holder in the registry to change too.
     holder_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The moving domains whose holder is to change (None: every moving domain, as before).
+    holder_domains: Mapped[list | None] = mapped_column(JSON)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     initiator = relationship("Account", foreign_keys=[initiator_id])
     from_account = relationship("Account", foreign_keys=[from_account_id])
     to_account = relationship("Account", foreign_keys=[to_account_id])
     items = relationship(
-        "TransferItem", back_populates="request", cascade="all, delete-orphan", lazy="selectin"
+        "TransferItem",
+        back_populates="request",
+        cascade="all, delete-orphan",
+        order_by="TransferItem.id",
+        lazy="selectin",
     )
     holder_changes = relationship(
         "HolderChange", back_populates="request", order_by="HolderChange.id", lazy="selectin"
@@ -82,6 +88,36 @@ class TransferRequest(db.Model):
     def is_open(self):
         """True while the request can still be confirmed, declined or cancelled."""
         return self.state in OPEN_STATES
+
+    @property
+    def domains(self):
+        """The domains (business cases) of the request, the first (primary) one first."""
+        found = [item.service.domain for item in self.items]
+        return list(dict.fromkeys([self.domain, *found]))
+
+    @property
+    def domain_names(self):
+        """The request's domains as one line, for titles and mails."""
+        return ", ".join(self.domains)
+
+    def items_by_domain(self):
+        """[(domain, [items])] in the order of ``domains``."""
+        groups = {domain: [] for domain in self.domains}
+        for item in self.items:
+            groups.setdefault(item.service.domain, []).append(item)
+        return [(domain, items) for domain, items in groups.items() if items]
+
+    @property
+    def whois_domains(self):
+        """The domains with a domain service in the request (the WHOIS notice is per domain)."""
+        return list(
+            dict.fromkeys(i.service.domain for i in self.items if i.service.kind == "domain")
+        )
+
+    def holder_change_for(self, domain):
+        """True when the initiator asked for the registry holder of ``domain`` to change."""
+        asked = self.holder_domains
+        return bool(self.holder_change) and (asked is None or domain in asked)
 
     def party_for(self, account_id):
         """The party row of this account, or None."""

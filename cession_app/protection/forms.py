@@ -16,7 +16,13 @@ MAX_CODES = 50
 class SettingsForm(FlaskForm):
     """A password to confirm; accounts whose requests to me are accepted automatically."""
 
-    confirm_with_password = BooleanField(_l("Ask for my password when I confirm a transfer"))
+    confirm_with_password = BooleanField(
+        _l("Ask for my password when I confirm a transfer"),
+        description=_l(
+            "With two-factor authentication on, a code from your authenticator app is"
+            " accepted instead of the password."
+        ),
+    )
     auto_accept_from = TextAreaField(
         _l("Accept automatically requests that move services to me from these accounts"),
         description=_l(

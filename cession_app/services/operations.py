@@ -5,7 +5,7 @@ from collections import OrderedDict
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import lazyload, selectinload
 
-from .. import audit
+from .. import audit, blocking
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import Service, TransferItem, TransferParty, TransferRequest
@@ -99,9 +99,11 @@ def terminate(service, actor):
     reasons = termination_reasons(service, open_request=open_requests([service.id]).get(service.id))
     if reasons:
         raise TerminationRefused(reasons)
+    before = {service.external_id: blocking.blocks_of(service)}
     service.state = "terminating"
     service.auto_renew = False
     audit.record("service_terminated", "service", service.external_id, actor=actor)
+    blocking.record_changes(before, {service.external_id: blocking.blocks_of(service)})
     db.session.commit()
 
 

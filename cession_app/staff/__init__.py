@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import routes  # noqa: E402,F401
+from . import integrations, routes  # noqa: E402,F401
 from .commands import staff_cli  # noqa: E402
 
 __all__ = ["bp", "staff_cli"]

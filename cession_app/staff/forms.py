@@ -9,15 +9,20 @@ from wtforms import (
     IntegerField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
+from ..models.api import SCOPES
+from ..webhooks import operations as webhooks
+from .labels import action_label
 
 REASON_MAX = 500
 
@@ -194,3 +199,83 @@ class SettingsForm(FlaskForm):
         expiry = self.TRANSFER_EXPIRY_DAYS.data
         if field.data is not None and expiry and field.data >= expiry:
             raise ValidationError(_l("The reminder must go out before the request expires."))
+
+
+# ---------------------------------------------------------------- integrations (admins)
+class PostForm(FlaskForm):
+    """A button that changes something: only its CSRF token is checked."""
+
+
+class RevokeKeyForm(FlaskForm):
+    """The confirmation step of revoking an API key."""
+
+    submit = SubmitField(_l("Yes, revoke the key"))
+
+
+class DeleteEndpointForm(FlaskForm):
+    """The confirmation step of deleting a webhook endpoint."""
+
+    submit = SubmitField(_l("Yes, delete the endpoint"))
+
+
+SCOPE_LABELS = {
+    "read": _l("read: see accounts, services, payment requests, transfer requests and events"),
+    "sync": _l("sync: create and update accounts, services and payment requests; mark paid"),
+    "transfers": _l("transfers: create, cancel and approve transfer requests"),
+}
+
+
+class ApiKeyForm(FlaskForm):
+    """A new API key: what it is for, and what it may do."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(_l("Please give the key a name.")),
+            Length(max=100, message=_l("At most %(max)d characters, please.")),
+        ],
+        filters=[_strip],
+        description=_l("What the key is for, e.g. billing-sync."),
+    )
+    scopes = SelectMultipleField(
+        _l("Scopes"),
+        choices=[SelectChoice(scope, SCOPE_LABELS[scope]) for scope in SCOPES],
+        validators=[DataRequired(_l("Please choose at least one scope."))],
+    )
+    submit = SubmitField(_l("Create the key"))
+
+
+ALL_EVENTS = "*"
+
+
+def event_type_choices():
+    """Every event type an endpoint may take, named in words (with its code)."""
+    choices = [SelectChoice(ALL_EVENTS, _l("All events, also those added later"))]
+    return choices + [SelectChoice(kind, action_label(kind)) for kind in webhooks.EVENT_TYPES]
+
+
+class WebhookForm(FlaskForm):
+    """A new webhook endpoint: its URL and the events it takes."""
+
+    url = StringField(
+        _l("URL"),
+        validators=[DataRequired(_l("Please enter the URL."))],
+        filters=[_strip],
+        description=_l("Where the events are posted, e.g. https://billing.example/hooks/cession."),
+    )
+    event_types = SelectMultipleField(
+        _l("Events"),
+        validators=[DataRequired(_l("Please choose at least one event type."))],
+    )
+    submit = SubmitField(_l("Register the endpoint"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event_types.choices = event_type_choices()
+
+    def validate_url(self, field):
+        """The checks of ``flask webhook add`` (webhooks.check_url)."""
+        try:
+            webhooks.check_url(field.data or "")
+        except webhooks.EndpointRefused as refused:
+            raise ValidationError(refused.message) from None

@@ -30,6 +30,18 @@ ACTIONS = {
     "mail_resent": _l("Mail sent to another address"),
     "staff_role_set": _l("Staff role given"),
     "staff_role_removed": _l("Staff rights taken away"),
+    "account_synced": _l("Account created or updated by the billing system"),
+    "service_synced": _l("Service created or updated by the billing system"),
+    "payment_request_synced": _l("Payment request created or updated by the billing system"),
+    "service_blocked": _l("Service blocked for transfers"),
+    "service_unblocked": _l("Service free to transfer again"),
+    "api_key_created": _l("API key created"),
+    "api_key_revoked": _l("API key revoked"),
+    "webhook_endpoint_added": _l("Webhook endpoint registered"),
+    "webhook_endpoint_enabled": _l("Webhook endpoint enabled"),
+    "webhook_endpoint_disabled": _l("Webhook endpoint disabled"),
+    "webhook_endpoint_deleted": _l("Webhook endpoint deleted"),
+    "webhook_redelivered": _l("Webhook event sent again"),
 }
 
 CHANNELS = {

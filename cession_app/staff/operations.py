@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, mailer, paging
 from ..extensions import db
@@ -21,12 +21,21 @@ from ..models import (
     OutboxMessage,
     PaymentRequest,
     Service,
+    TransferItem,
     TransferParty,
     TransferRequest,
 )
 from ..models.outbox import FAILED
+from ..transfers import operations as transfer_operations
 
 SEARCH_LIMIT = 50
+
+
+def _items_with_domains():
+    """Lists name every domain of a request: load its items' services with it."""
+    return selectinload(TransferRequest.items).joinedload(TransferItem.service)
+
+
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
 CSV_LIMIT = 100_000
 
@@ -119,13 +128,17 @@ def _search_names(lower):
 
 
 def _search_requests(number, domains):
-    conditions = [TransferRequest.domain.in_(domains)]
+    conditions = [transfer_operations.with_domain(domains)]
     if number is not None:
         conditions.append(TransferRequest.id == number)
     query = (
         select(TransferRequest)
         .where(or_(*conditions))
-        .options(joinedload(TransferRequest.from_account), joinedload(TransferRequest.to_account))
+        .options(
+            joinedload(TransferRequest.from_account),
+            joinedload(TransferRequest.to_account),
+            _items_with_domains(),
+        )
         .order_by(TransferRequest.id.desc())
         .limit(SEARCH_LIMIT)
     )
@@ -158,7 +171,11 @@ def awaiting_approval(page, per_page):
     query = (
         select(TransferRequest)
         .where(TransferRequest.state == "approval")
-        .options(joinedload(TransferRequest.from_account), joinedload(TransferRequest.to_account))
+        .options(
+            joinedload(TransferRequest.from_account),
+            joinedload(TransferRequest.to_account),
+            _items_with_domains(),
+        )
         .order_by(TransferRequest.confirmed_at, TransferRequest.id)
     )
     return paging.paginate(query, page, per_page)
@@ -187,6 +204,7 @@ def customer_requests(account, limit=SEARCH_LIMIT):
         select(TransferRequest)
         .join(TransferParty, TransferParty.request_id == TransferRequest.id)
         .where(TransferParty.account_id == account.id)
+        .options(_items_with_domains())
         .order_by(TransferRequest.id.desc())
         .limit(limit)
     )

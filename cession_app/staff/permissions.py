@@ -11,6 +11,7 @@ ADMIN_ONLY = frozenset(
         "send_elsewhere",  # a confirmation link to an address the account does not have
         "resend_mail_elsewhere",  # a copy of a mail (it may hold a link) to another address
         "settings",
+        "integrations",  # API keys and webhook endpoints
     }
 )
 

@@ -205,7 +205,7 @@ def execute_batch(batch, savepoints=True):
     _write_ends(ended, known)
     # Read before the commit, which expires every object.
     done = [
-        (r.id, len(r.items), r.domain, (at - r.confirmed_at).total_seconds())
+        (r.id, len(r.items), r.domain_names, (at - r.confirmed_at).total_seconds())
         for r, state, _details, at in ended
         if state == "executed"
     ]
@@ -237,7 +237,10 @@ def _execute_one(request, known):
         service.payer_id = item.new_payer_id
     if request.holder_change:
         holder.create_tasks(request)
-    details = {"services": [services[item.service_id].external_id for item in request.items]}
+    details = {
+        "domains": request.domains,
+        "services": [services[item.service_id].external_id for item in request.items],
+    }
     if handed:
         details["payment_requests"] = handed
     return _ended(request, "executed", details, now)
@@ -246,7 +249,8 @@ def _execute_one(request, known):
 def _fail(request, problems):
     request.failure_reason = json.dumps({"reasons": problems})
     log.warning("transfer request %s failed: %s", request.id, problems)
-    return _ended(request, "failed", {"reasons": [p["code"] for p in problems]}, utcnow())
+    details = {"domains": request.domains, "reasons": [p["code"] for p in problems]}
+    return _ended(request, "failed", details, utcnow())
 
 
 def _error_problem(request, exc):
@@ -312,6 +316,8 @@ def _fail_alone(request_id, today):
     request.failure_reason = json.dumps({"reasons": [{"code": "error"}]})
     for item in request.items:
         item.active = False
-    audit.record("transfer_failed", "transfer", request.id, reasons=["error"])
+    audit.record(
+        "transfer_failed", "transfer", request.id, domains=request.domains, reasons=["error"]
+    )
     db.session.commit()
     return 0

@@ -86,6 +86,8 @@ def transfer_summary(request, recipient):
     n = len(request.items)
     names = {"count": n, "domain": request.domain}
     mine = recipient is not None and request.initiator_id != recipient.id
+    if len(request.domains) > 1:
+        return _several_cases_summary(request, recipient, mine, n)
     if mine and recipient.id == request.to_account_id:
         return ngettext(
             "%(initiator)s moves %(count)s service of %(domain)s to your account",
@@ -105,6 +107,37 @@ def transfer_summary(request, recipient):
     return ngettext(
         "%(count)s service of %(domain)s moves from %(source)s to %(target)s",
         "%(count)s services of %(domain)s move from %(source)s to %(target)s",
+        n,
+        source=request.from_account.name,
+        target=request.to_account.name,
+        **names,
+    )
+
+
+def _several_cases_summary(request, recipient, mine, n):
+    """``transfer_summary`` of a request over several business cases: counts the domains."""
+    names = {"count": n, "domains": len(request.domains)}
+    if mine and recipient.id == request.to_account_id:
+        return ngettext(
+            "%(initiator)s moves %(count)s service of %(domains)s domains to your account",
+            "%(initiator)s moves %(count)s services of %(domains)s domains to your account",
+            n,
+            initiator=request.initiator.name,
+            **names,
+        )
+    if mine and recipient.id == request.from_account_id:
+        return ngettext(
+            "%(initiator)s asks to take over %(count)s service of %(domains)s domains"
+            " from your account",
+            "%(initiator)s asks to take over %(count)s services of %(domains)s domains"
+            " from your account",
+            n,
+            initiator=request.initiator.name,
+            **names,
+        )
+    return ngettext(
+        "%(count)s service of %(domains)s domains moves from %(source)s to %(target)s",
+        "%(count)s services of %(domains)s domains move from %(source)s to %(target)s",
         n,
         source=request.from_account.name,
         target=request.to_account.name,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import addresses, audit, mailer, site_settings, tokens
+from ..accounts import two_factor
 from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
@@ -61,13 +62,30 @@ def locked_service_ids(service_ids, exclude_request_id=None):
 
 def case_services(domain, owner_id):
     """The services of a business case owned by ``owner_id``, with their payment requests."""
+    return cases_services([domain], owner_id)
+
+
+def cases_services(domains, owner_id):
+    """The services of several business cases owned by ``owner_id``, case by case."""
+    domains = list(dict.fromkeys(domains))
     query = (
         select(Service)
-        .where(Service.domain == domain, Service.owner_id == owner_id)
+        .where(Service.domain.in_(domains), Service.owner_id == owner_id)
         .options(selectinload(Service.payment_requests))
         .order_by(Service.kind, Service.id)
     )
-    return db.session.scalars(query).all()
+    services = db.session.scalars(query).all()
+    return sorted(services, key=lambda s: domains.index(s.domain))
+
+
+def with_domain(domains):
+    """A condition on TransferRequest: one of its business cases is among ``domains``."""
+    items = (
+        select(TransferItem.request_id)
+        .join(Service, Service.id == TransferItem.service_id)
+        .where(Service.domain.in_(list(domains)))
+    )
+    return or_(TransferRequest.domain.in_(list(domains)), TransferRequest.id.in_(items))
 
 
 def check_services(
@@ -162,9 +180,13 @@ def create_request(
     execute_on=None,
     take_over_payments=False,
     holder_change=False,
+    more_domains=(),
 ):
     """Create a transfer request and queue its confirmation mails, in one transaction.
 
+    ``more_domains``: further business cases of the same other party (``domain`` is the
+    first); ``service_ids`` may be of any of them. ``holder_change``: True for every moving
+    domain, or the moving domains whose holder is to change.
     Raises TransferRefused with the reasons when a rule forbids it. A repeated
     ``submit_key`` returns the request already created.
     """
@@ -180,7 +202,11 @@ def create_request(
         db.session.rollback()
         raise TransferRefused({None: problems})
     owner_id = initiator.id if direction == "push" else other.id
-    services = [s for s in case_services(domain, owner_id) if s.id in set(service_ids)]
+    domains = [domain, *more_domains]
+    services = [s for s in cases_services(domains, owner_id) if s.id in set(service_ids)]
+    empty = [d for d in dict.fromkeys(domains) if not any(s.domain == d for s in services)]
+    if empty and services:
+        raise TransferRefused({None: [rules.empty_case_reason(d) for d in empty]})
     if not services or len(services) != len(set(service_ids)):
         raise TransferRefused(
             {
@@ -208,8 +234,7 @@ def create_request(
     )
     request.execute_on = execute_on
     request.handover_payments = handed_over or None
-    moves_domain = change in ("both", "owner") and any(s.kind == "domain" for s in services)
-    request.holder_change = bool(holder_change) and moves_domain
+    _set_holder_change(request, services, change, holder_change)
     try:
         db.session.flush()
     except IntegrityError as exc:
@@ -237,11 +262,21 @@ def create_request(
         direction=direction,
         change=change,
         services=[s.external_id for s in services],
+        domains=list(dict.fromkeys(s.domain for s in services)),
     )
     _accept_automatically(request)
     queue_creation_mails(request)
     db.session.commit()
     return request
+
+
+def _set_holder_change(request, services, change, wanted):
+    """The holder change asked for: every moving domain (True), or those named."""
+    moving = rules.moving_domains(services, change)
+    chosen = moving if wanted is True else [d for d in moving if d in set(wanted or ())]
+    request.holder_change = bool(chosen)
+    # One moving domain: None keeps the request as it was before several domains.
+    request.holder_domains = chosen if chosen and len(moving) > 1 else None
 
 
 def _notify_address(value):
@@ -413,10 +448,11 @@ def queue_confirmation(request, party, template="confirm_request"):
     """Queue the mail with the confirmation link to one party."""
     subjects = {
         "confirm_request": _l(
-            "Please confirm the transfer of services of %(domain)s", domain=request.domain
+            "Please confirm the transfer of services of %(domain)s", domain=request.domain_names
         ),
         "reminder": _l(
-            "Reminder: the transfer of %(domain)s awaits your confirmation", domain=request.domain
+            "Reminder: the transfer of %(domain)s awaits your confirmation",
+            domain=request.domain_names,
         ),
     }
     account = db.session.get(Account, party.account_id)
@@ -464,7 +500,7 @@ def queue_creation_mails(request):
             account = db.session.get(Account, party.account_id)
             mailer.queue_to_account(
                 "request_notice",
-                _l("Services of %(domain)s are being transferred", domain=request.domain),
+                _l("Services of %(domain)s are being transferred", domain=request.domain_names),
                 account,
                 request=request,
                 accepted_automatically=party.confirmed_at is not None,
@@ -473,7 +509,7 @@ def queue_creation_mails(request):
     if request.notify_email:
         mailer.queue(
             "request_notice",
-            _l("Services of %(domain)s are being transferred", domain=request.domain),
+            _l("Services of %(domain)s are being transferred", domain=request.domain_names),
             request.notify_email,
             language=request.notify_language,
             request=request,
@@ -578,10 +614,11 @@ def _confirmed_if_everyone(request, now):
 
 
 def approve(request, actor):
-    """Staff approve a confirmed request: the worker executes it."""
+    """Staff (or the reseller's API key: ``actor`` None) approve a confirmed request: the
+    worker executes it."""
     request = _locked_or_refuse(request, ("approval",))
     request.state = "confirmed"
-    audit.record("transfer_approved", "transfer", request.id, actor=actor.id)
+    audit.record("transfer_approved", "transfer", request.id, actor=getattr(actor, "id", None))
     db.session.commit()
     return request
 
@@ -597,6 +634,11 @@ def reject(request, actor, reason):
 def password_needed(party):
     """True when the party's account asks for its password to confirm (not for staff)."""
     return bool(party.account.confirm_with_password) and audit.current_channel() != "staff"
+
+
+def second_factor_accepted(party):
+    """True when the party may confirm with a two-factor code instead of its password."""
+    return two_factor.is_enabled(party.account)
 
 
 PASSWORD_TRIES_PER_HOUR = 5
@@ -621,11 +663,19 @@ def _check_confirm_password(request, party, password):
         )
     if party.account.check_password(password or ""):
         return
+    # With two-factor authentication on, a code from the app (or a recovery code) does too.
+    if password and second_factor_accepted(party) and two_factor.verify(party.account, password):
+        return
     db.session.rollback()
     audit.record("transfer_password_refused", "transfer", request.id, actor=party.account_id)
     db.session.commit()
     raise ActionRefused(
-        _l("Your protection settings ask for your password to confirm. It did not match.")
+        _l(
+            "Your protection settings ask for your password (or a two-factor code) to"
+            " confirm. It did not match."
+        )
+        if second_factor_accepted(party)
+        else _l("Your protection settings ask for your password to confirm. It did not match.")
     )
 
 
@@ -726,7 +776,7 @@ def send_link_elsewhere(request, party, address, actor, reason):
     account = db.session.get(Account, party.account_id)
     mailer.queue(
         "confirm_request",
-        _l("Please confirm the transfer of services of %(domain)s", domain=request.domain),
+        _l("Please confirm the transfer of services of %(domain)s", domain=request.domain_names),
         address,
         account=account,
         request=request,
@@ -773,7 +823,7 @@ def confirm_on_behalf(request, party, actor, reason, reference):
 def queue_staff_notice(request, action, party, reason, reference=None):
     """Tell every party what the provider's support did on the request, and why."""
     details_url = mailer.link("transfers.detail", request_id=request.id)
-    subject = _l("Our support has acted on the transfer of %(domain)s", domain=request.domain)
+    subject = _l("Our support has acted on the transfer of %(domain)s", domain=request.domain_names)
     subject_party = db.session.get(Account, party.account_id)
     for each in request.parties:
         mailer.queue_to_account(
@@ -937,7 +987,12 @@ def _other_id(request):
 
 
 def _problem(code, service, pr=None):
-    problem = {"code": code, "kind": service.kind, "service": service.external_id}
+    problem = {
+        "code": code,
+        "kind": service.kind,
+        "service": service.external_id,
+        "domain": service.domain,
+    }
     if pr is not None:
         problem.update(amount=str(pr.amount), currency=pr.currency, due=pr.due_on.isoformat())
     return problem
@@ -955,7 +1010,8 @@ def failure_texts(request):
 
 
 def _failure_text(problem):
-    service = f"{kind_label(problem.get('kind'))} ({problem.get('service')})"
+    where = ", ".join(v for v in (problem.get("domain"), problem.get("service")) if v)
+    service = f"{kind_label(problem.get('kind'))} ({where})"
     code = problem.get("code")
     if code == "unpaid":
         return _(
@@ -1013,13 +1069,15 @@ def _end(request, state, actor=None, **details):
     request.ended_at = now
     for item in request.items:
         item.active = False
-    audit.record(f"transfer_{state}", "transfer", request.id, actor=actor, **details)
+    audit.record(
+        f"transfer_{state}", "transfer", request.id, actor=actor, domains=request.domains, **details
+    )
     transfer_record.freeze(request)
     queue_end_mails(request, staff_reason=details.get("staff_reason"))
 
 
 def _end_subject(request):
-    domain = request.domain
+    domain = request.domain_names
     return {
         "executed": _l("The transfer of %(domain)s has been executed", domain=domain),
         "declined": _l("The transfer of %(domain)s has been declined", domain=domain),

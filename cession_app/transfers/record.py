@@ -122,6 +122,7 @@ def content_of(request, events, codes):
     return {
         "request": request.id,
         "domain": request.domain,
+        "domains": request.domains,
         "direction": request.direction,
         "change": request.change,
         "state": request.state,
@@ -263,7 +264,7 @@ def _render(record, reader_code, language, timezone, staff):
     names = _names(data)
     pdf = _new_pdf(record, reader_code, language)
     _heading(pdf, _("Transfer record %(number)s", number=data["request"]), size=15)
-    _line(pdf, _("Domain: %(domain)s", domain=data["domain"]))
+    _line(pdf, _("Domain: %(domain)s", domain=", ".join(data.get("domains") or [data["domain"]])))
     _line(pdf, str(labels.transfer_direction_label(data["direction"])))
     _line(pdf, _("Changes: %(change)s", change=labels.transfer_change_label(data["change"])))
     _line(pdf, _("Outcome: %(state)s", state=labels.transfer_state_label(data["state"])))

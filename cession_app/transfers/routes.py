@@ -34,6 +34,7 @@ def _register_globals(state):
         labels.GLOBALS,
         transfer_failure_texts=operations.failure_texts,
         transfer_password_needed=operations.password_needed,
+        transfer_second_factor=operations.second_factor_accepted,
         transfer_must_take_over=operations.must_take_over,
         transfer_handed_over=operations.handed_over_payments,
     )

@@ -7,7 +7,7 @@ today's date), so the same rules run in the wizard, at submit and at execution.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ..i18n import fmt_date, fmt_money
+from ..i18n import fmt_date, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 
 
@@ -155,6 +155,67 @@ def change_reasons(change, direction, initiator_id, other_id, service):
                 ),
             )
         ]
+    return []
+
+
+# ---------------------------------------------------------------- several business cases
+def empty_case_reason(domain):
+    """A business case of the request with no service chosen."""
+    return Reason(
+        "no_services",
+        _l(
+            "Please choose at least one service of %(domain)s, or remove that domain"
+            " from the request.",
+            domain=domain,
+        ),
+    )
+
+
+def too_many_cases_reason(limit):
+    """A request holds at most ``limit`` business cases."""
+    text = lazy_ngettext(
+        "A request can hold %(num)d domain at most. Please make another request for the rest.",
+        "A request can hold %(num)d domains at most. Please make another request for the rest.",
+        limit,
+    )
+    return Reason("too_many_cases", text)
+
+
+def moving_domains(services, change):
+    """The domains whose domain service changes owner (their registry holder may change too)."""
+    if change not in ("both", "owner"):
+        return []
+    return list(dict.fromkeys(s.domain for s in services if s.kind == "domain"))
+
+
+def added_case_reasons(domain, domains, services, movable, direction="pull"):
+    """Why a further business case cannot join the request (empty: it can).
+
+    ``domains``: the cases already in it; ``services``: the case's services the other party
+    (pull) or the initiator (push) owns; ``movable``: the ids of those that may be chosen.
+    """
+    if domain in domains:
+        text = _l("%(domain)s is already part of this request.", domain=domain)
+        return [Reason("duplicate_case", text)]
+    if not services and direction == "push":
+        text = _l(
+            "You own no services of %(domain)s, so the domain cannot be added.", domain=domain
+        )
+        return [Reason("no_case", text)]
+    if not services:
+        text = _l(
+            "No services of %(domain)s belong to this customer, so the domain cannot be added."
+            " Only business cases of the same customer can join one request.",
+            domain=domain,
+        )
+        return [Reason("no_case", text)]
+    if not any(s.id in movable for s in services):
+        text = _l(
+            "None of the services of %(domain)s can be transferred right now, so the domain"
+            " cannot be added. Each service says why:",
+            domain=domain,
+        )
+        return [Reason("nothing_movable", text)]
     return []
 
 

@@ -33,6 +33,7 @@ from ..models.transfers import CHANGES
 from . import labels, operations, rules
 
 SESSION_KEY = "transfer_wizards"
+MAX_CASES = 20  # business cases (domains) in one request
 MAX_RUNS = 4  # the session is a cookie: keep only the latest few runs
 STEPS = ("party", "services", "review")
 STEP_TITLES = {
@@ -148,8 +149,26 @@ class ServicesForm(FlaskForm):
         ),
     )
     select_all = SubmitField(_l("Select all that can move"))
+    add_domain = SubmitField(_l("Add another domain of this customer"))
+    # Set by the "Remove" button of a further business case (its value: the domain).
+    remove_domain = StringField(filters=[_domain])
     back = SubmitField(_l("Back"))
     next = SubmitField(_l("Next"))
+
+
+class AddDomainForm(FlaskForm):
+    """A further business case of the same other customer, for the same request."""
+
+    domain = StringField(
+        _l("Domain of another business case"),
+        validators=[InputRequired(_l("Please enter the domain.")), Length(max=253)],
+        filters=[_domain],
+        description=_l(
+            "Its services are listed next to those chosen so far, each with its own choice."
+            " Everyone involved still confirms once, for the whole request."
+        ),
+    )
+    add = SubmitField(_l("Add the domain"))
 
 
 class ReviewForm(FlaskForm):
@@ -166,6 +185,15 @@ class ReviewForm(FlaskForm):
     )
     holder_change = BooleanField(
         _l("Also change the domain holder in the registry (WHOIS) to the new owner"),
+        description=_l(
+            "After the transfer the provider's staff arrange it with the registry, as its"
+            " rules require; the request's page shows how it goes."
+        ),
+    )
+    # Several moving domains: one tick per domain (rendered as checkboxes by the template).
+    holder_domains = SelectMultipleField(
+        _l("Also change the domain holder in the registry (WHOIS) to the new owner for"),
+        validate_choice=False,  # only moving domains are kept (operations.create_request)
         description=_l(
             "After the transfer the provider's staff arrange it with the registry, as its"
             " rules require; the request's page shows how it goes."
@@ -198,6 +226,7 @@ def new_run(account, direction):
         "started": time.time(),
         "submit_key": secrets.token_hex(16),
         "domain": "",
+        "more_domains": [],
         "code": "",
         "login": "",
         "number": "",
@@ -232,6 +261,7 @@ def set_party(state, form, other):
     """Keep step 1's values; a new case or other customer clears the chosen services."""
     if (state["domain"], state["other_id"]) != (form.domain.data, other.id):
         state["service_ids"] = []
+        state["more_domains"] = []
     state.update(
         domain=form.domain.data,
         code=form.code.data or "",
@@ -239,6 +269,25 @@ def set_party(state, form, other):
         number=form.number.data or "",
         other_id=other.id,
     )
+
+
+def domains_of(state):
+    """The run's business cases, the first one first."""
+    return [state["domain"], *state.get("more_domains", [])]
+
+
+def add_domain(state, domain):
+    """A further business case joins the run."""
+    state["more_domains"] = [*state.get("more_domains", []), domain]
+
+
+def remove_domain(state, domain, case):
+    """A further business case leaves the run, with the services chosen of it."""
+    if domain not in state.get("more_domains", []):
+        return  # the first business case is changed on step 1
+    state["more_domains"] = [d for d in state.get("more_domains", []) if d != domain]
+    gone = {s.id for s in case.services if s.domain == domain}
+    state["service_ids"] = [sid for sid in state["service_ids"] if sid not in gone]
 
 
 def keep_selection(state, form, movable_ids):
@@ -328,6 +377,12 @@ class Case:
     services: list = field(default_factory=list)
     refused: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    domains: list = field(default_factory=list)
+
+    @property
+    def groups(self):
+        """[(domain, [services])], one per business case, in the run's order."""
+        return [(d, [s for s in self.services if s.domain == d]) for d in self.domains]
 
     @property
     def movable_ids(self):
@@ -345,20 +400,20 @@ class Case:
         return any(r.code == "unpaid_handover" for rs in self.refused.values() for r in rs)
 
 
-def _listed_services(direction, domain, initiator_id, other_id):
+def _listed_services(direction, domains, initiator_id, other_id):
     if direction == "pull":
-        return operations.case_services(domain, other_id)
+        return operations.cases_services(domains, other_id)
     # Push: the services I own, and those I only pay (shown with why they cannot move).
     query = (
         select(Service)
         .where(
-            Service.domain == domain,
+            Service.domain.in_(domains),
             or_(Service.owner_id == initiator_id, Service.payer_id == initiator_id),
         )
         .options(selectinload(Service.payment_requests))
         .order_by(Service.kind, Service.id)
     )
-    return db.session.scalars(query).all()
+    return sorted(db.session.scalars(query).all(), key=lambda s: domains.index(s.domain))
 
 
 def load_case(initiator, state):
@@ -367,11 +422,41 @@ def load_case(initiator, state):
     problems = party_problems(initiator, state["direction"], state["domain"], other)
     if problems:
         return Case(state["direction"], other, problems=problems)
-    services = _listed_services(state["direction"], state["domain"], initiator.id, other.id)
+    return _case(initiator, state["direction"], other, domains_of(state))
+
+
+def _case(initiator, direction, other, domains):
+    services = _listed_services(direction, domains, initiator.id, other.id)
     refused = operations.check_services(
-        services, direction=state["direction"], initiator_id=initiator.id, other_id=other.id
+        services, direction=direction, initiator_id=initiator.id, other_id=other.id
     )
-    return Case(state["direction"], other, services, refused)
+    return Case(direction, other, services, refused, domains=domains)
+
+
+def added_case(initiator, state, domain):
+    """The further business case ``domain`` on its own, with the reasons against adding it
+    (in ``problems``): not of the same customer, already there, or nothing can move."""
+    other = db.session.get(Account, state["other_id"])
+    case = _case(initiator, state["direction"], other, [domain])
+    owned = [
+        s for s in case.services if not any(r.code == "not_owner" for r in case.refused.get(s, []))
+    ]
+    case.problems = rules.added_case_reasons(
+        domain, domains_of(state), owned, case.movable_ids, state["direction"]
+    )
+    if not case.problems and len(domains_of(state)) >= MAX_CASES:
+        case.problems = [rules.too_many_cases_reason(MAX_CASES)]
+    return case
+
+
+def more_domains_problems(initiator, state, more_domains):
+    """Reasons against adding ``more_domains`` one after the other (as {service or None:
+    [Reason]}; empty: all may join), as the wizard's "Add another domain" checks them."""
+    for index, domain in enumerate(more_domains):
+        added = added_case(initiator, {**state, "more_domains": more_domains[:index]}, domain)
+        if added.problems:
+            return {None: added.problems, **added.refused}
+    return {}
 
 
 def selection_problems(case, service_ids, change, initiator, take_over=False):
@@ -387,6 +472,9 @@ def selection_problems(case, service_ids, change, initiator, take_over=False):
             ]
         }
     found = {}
+    empty = [d for d in case.domains if not any(s.domain == d for s in chosen)]
+    if empty:
+        found[None] = [rules.empty_case_reason(d) for d in empty]
     for service in chosen:
         reasons = case.refused.get(service, []) + rules.change_reasons(
             change, case.direction, initiator.id, case.other.id, service
@@ -410,7 +498,23 @@ class Summary:
     @property
     def moves_a_domain(self):
         """True when a domain changes owner: the registry holder may change too."""
-        return any(s.kind == "domain" and o.id != s.owner_id for s, o, _p in self.services)
+        return bool(self.moving_domains)
+
+    @property
+    def moving_domains(self):
+        """The domains whose domain service changes owner, each once."""
+        found = [
+            s.domain for s, o, _p in self.services if s.kind == "domain" and o.id != s.owner_id
+        ]
+        return list(dict.fromkeys(found))
+
+    @property
+    def groups(self):
+        """[(domain, [(service, new owner, new payer)])], one per business case."""
+        groups = {}
+        for triple in self.services:
+            groups.setdefault(triple[0].domain, []).append(triple)
+        return list(groups.items())
 
 
 def summarize(case, state, initiator):

@@ -33,9 +33,9 @@ def _labels():
     }
 
 
-def _render(step, state, **context):
+def _render(step, state, page=None, **context):
     return render_template(
-        f"transfers/wizard_{step}.html",
+        f"transfers/wizard_{page or step}.html",
         step=step,
         step_number=wizard.STEPS.index(step) + 1,
         direction=state["direction"],
@@ -121,11 +121,17 @@ def wizard_services(run_id):
         take_over_payments=state.get("take_over_payments", False),
     )
     problems = {}
-    if form.is_submitted() and form.back.data:
+    if form.is_submitted() and (form.back.data or form.add_domain.data):
         if not wizard.keep_selection(state, form, case.movable_ids):
             flash(_notify_dropped(), "error")
         wizard.save_run(run_id, state)
-        return redirect(url_for(".wizard_party", run_id=run_id))
+        target = ".wizard_add_domain" if form.add_domain.data else ".wizard_party"
+        return redirect(url_for(target, run_id=run_id))
+    if form.is_submitted() and form.remove_domain.data:
+        wizard.keep_selection(state, form, case.movable_ids)
+        wizard.remove_domain(state, form.remove_domain.data, case)
+        wizard.save_run(run_id, state)
+        return redirect(url_for(".wizard_services", run_id=run_id))
     if form.is_submitted() and form.select_all.data:
         form.services.data = sorted(case.movable_ids)
         wizard.keep_selection(state, form, case.movable_ids)
@@ -145,6 +151,33 @@ def wizard_services(run_id):
     chosen = set(form.services.data or [])
     return _render(
         "services", state, form=form, case=case, chosen=chosen, problems=problems, run_id=run_id
+    )
+
+
+@bp.route("/wizard/run/<run_id>/add-domain", methods=["GET", "POST"])
+@login_required
+@limiter.limit(PARTY_RATE_LIMIT, methods=["POST"])
+def wizard_add_domain(run_id):
+    """Step 2, a further business case of the same other customer joins the request."""
+    state = wizard.load_run(run_id, current_user)
+    if state is None:
+        return _expired()
+    if state["request_id"]:
+        return _submitted(state)
+    case = wizard.load_case(current_user, state)
+    if case.problems:
+        flash(str(case.problems[0]), "error")
+        return redirect(url_for(".wizard_party", run_id=run_id))
+    form = wizard.AddDomainForm()
+    added = None
+    if form.validate_on_submit():
+        added = wizard.added_case(current_user, state, form.domain.data)
+        if not added.problems:
+            wizard.add_domain(state, form.domain.data)
+            wizard.save_run(run_id, state)
+            return redirect(url_for(".wizard_services", run_id=run_id))
+    return _render(
+        "services", state, "add_domain", form=form, case=case, added=added, run_id=run_id
     )
 
 
@@ -183,8 +216,9 @@ def wizard_review(run_id):
         take_over=state.get("take_over_payments", False),
     )
     if form.validate_on_submit() and not problems:
+        holder = form.holder_domains.data or form.holder_change.data
         try:
-            created = _create(case, state, form.execute_on.data, form.holder_change.data)
+            created = _create(case, state, form.execute_on.data, holder)
         except operations.TransferRefused as refused:
             problems = refused.reasons
         else:
@@ -209,6 +243,7 @@ def _create(case, state, execute_on=None, holder_change=False):
         execute_on=execute_on,
         take_over_payments=state.get("take_over_payments", False),
         holder_change=holder_change,
+        more_domains=state.get("more_domains", []),
     )
 
 

@@ -52,9 +52,11 @@ def _endpoint(endpoint_id):
 @click.argument("endpoint_id", type=click.IntRange(1, 2**31))
 def enable_command(endpoint_id):
     """Enable an endpoint again (e.g. after it was disabled for failing 3 days)."""
+    from .. import audit
     from ..extensions import db
     from .operations import set_enabled
 
+    audit.set_channel("cli")
     set_enabled(_endpoint(endpoint_id), True)
     db.session.commit()
     click.echo(f"Endpoint {endpoint_id} enabled.")
@@ -64,12 +66,28 @@ def enable_command(endpoint_id):
 @click.argument("endpoint_id", type=click.IntRange(1, 2**31))
 def disable_command(endpoint_id):
     """Disable an endpoint (its deliveries wait)."""
+    from .. import audit
     from ..extensions import db
     from .operations import set_enabled
 
+    audit.set_channel("cli")
     set_enabled(_endpoint(endpoint_id), False)
     db.session.commit()
     click.echo(f"Endpoint {endpoint_id} disabled.")
+
+
+@webhook_group.command("delete")
+@click.argument("endpoint_id", type=click.IntRange(1, 2**31))
+def delete_command(endpoint_id):
+    """Delete an endpoint and its delivery log."""
+    from .. import audit
+    from ..extensions import db
+    from .operations import delete_endpoint
+
+    audit.set_channel("cli")
+    delete_endpoint(_endpoint(endpoint_id))
+    db.session.commit()
+    click.echo(f"Endpoint {endpoint_id} deleted.")
 
 
 @webhook_group.command("log")
@@ -92,10 +110,12 @@ def log_command(endpoint_id):
 @click.argument("delivery_id", type=click.IntRange(1, 2**31))
 def redeliver_command(delivery_id):
     """Send a delivery's event to its endpoint again."""
+    from .. import audit
     from ..extensions import db
     from ..models import WebhookDelivery
     from .operations import redeliver
 
+    audit.set_channel("cli")
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise click.ClickException(f"no webhook delivery {delivery_id}")

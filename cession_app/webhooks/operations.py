@@ -21,8 +21,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import exists, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import audit
 from ..extensions import db
@@ -47,44 +47,74 @@ EVENT_TYPES = (
     "account_synced",
     "service_synced",
     "payment_request_synced",
+    "service_blocked",
+    "service_unblocked",
 )
 SECRET_PREFIX = "whsec_"
 
 
 class EndpointRefused(ValueError):
-    """An endpoint cannot be registered as asked (English: staff command line)."""
+    """An endpoint cannot be registered as asked; ``message`` says why (translated)."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
 
 
 # ---------------------------------------------------------------- endpoints
-def _check_url(url):
+def check_url(url):
+    """Refuse (EndpointRefused) a URL the worker could not post to; the CLI and staff page."""
+    from ..i18n import lazy_gettext as _l
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EndpointRefused(f"the URL must start with https:// (or http://), not {url!r}")
+        raise EndpointRefused(
+            _l("The URL must start with https:// (or http://), not %(url)s.", url=repr(url))
+        )
     if len(url) > 2000 or not url.isprintable() or " " in url:
-        raise EndpointRefused("the URL must be at most 2000 printable characters, no spaces")
+        raise EndpointRefused(
+            _l("The URL must be at most 2000 printable characters, without spaces.")
+        )
 
 
-def create_endpoint(url, event_types=("*",)):
+def create_endpoint(url, event_types=("*",), actor=None):
     """A new enabled endpoint with a fresh secret (added to the session; caller commits)."""
-    _check_url(url)
+    from ..i18n import lazy_gettext as _l
+
+    check_url(url)
     event_types = sorted({t.strip() for t in event_types if t.strip()}) or ["*"]
     unknown = [t for t in event_types if t != "*" and t not in EVENT_TYPES]
     if unknown:
-        raise EndpointRefused(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}")
+        raise EndpointRefused(
+            _l(
+                "These are unknown event types: %(unknown)s. Known: %(known)s.",
+                unknown=", ".join(unknown),
+                known=", ".join(EVENT_TYPES),
+            )
+        )
     secret = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
     endpoint = WebhookEndpoint(url=url, event_types=",".join(event_types), secret=secret)
     db.session.add(endpoint)
     db.session.flush()
-    audit.record("webhook_endpoint_added", "webhook_endpoint", endpoint.id, url=url)
+    audit.record("webhook_endpoint_added", "webhook_endpoint", endpoint.id, actor=actor, url=url)
     return endpoint
 
 
-def set_enabled(endpoint, enabled):
+def set_enabled(endpoint, enabled, actor=None):
     """Enable or disable an endpoint (caller commits)."""
     endpoint.enabled = enabled
     endpoint.disabled_at = None if enabled else utcnow()
     action = "webhook_endpoint_enabled" if enabled else "webhook_endpoint_disabled"
-    audit.record(action, "webhook_endpoint", endpoint.id)
+    audit.record(action, "webhook_endpoint", endpoint.id, actor=actor)
+
+
+def delete_endpoint(endpoint, actor=None):
+    """Remove an endpoint and its delivery log (caller commits)."""
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    audit.record(
+        "webhook_endpoint_deleted", "webhook_endpoint", endpoint.id, actor=actor, url=endpoint.url
+    )
+    db.session.delete(endpoint)
 
 
 def notify_disabled(endpoint):
@@ -95,8 +125,11 @@ def notify_disabled(endpoint):
 
     subject = _l("A webhook endpoint has been disabled")
     hours = current_app.config["WEBHOOK_GIVE_UP_HOURS"]
+    page = mailer.link("staff.webhook", endpoint_id=endpoint.id)
     for admin in db.session.scalars(select(Account).where(Account.is_staff.is_(True))):
-        mailer.queue_to_account("webhook_disabled", subject, admin, endpoint=endpoint, hours=hours)
+        mailer.queue_to_account(
+            "webhook_disabled", subject, admin, endpoint=endpoint, hours=hours, page_url=page
+        )
 
 
 # ---------------------------------------------------------------- queueing
@@ -122,10 +155,19 @@ def queue(event, endpoints=None):
             db.session.add(WebhookDelivery(endpoint=endpoint, event=event))
 
 
-def redeliver(delivery):
+def redeliver(delivery, actor=None):
     """Send the same event to the same endpoint again (a new delivery; caller commits)."""
     again = WebhookDelivery(endpoint_id=delivery.endpoint_id, event_id=delivery.event_id)
     db.session.add(again)
+    db.session.flush()
+    audit.record(
+        "webhook_redelivered",
+        "webhook_endpoint",
+        delivery.endpoint_id,
+        actor=actor,
+        delivery=delivery.id,
+        event=delivery.event_id,
+    )
     return again
 
 
@@ -266,11 +308,16 @@ def deliver_due(limit=50, now=None):
     return done
 
 
-def deliveries_of(endpoint_id, limit=50):
-    """The delivery log of an endpoint, newest first."""
-    return db.session.scalars(
+def deliveries_query(endpoint_id):
+    """The delivery log of an endpoint as a query, newest first (with each event)."""
+    return (
         select(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .options(joinedload(WebhookDelivery.event))
         .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    ).all()
+    )
+
+
+def deliveries_of(endpoint_id, limit=50):
+    """The delivery log of an endpoint, newest first."""
+    return db.session.scalars(deliveries_query(endpoint_id).limit(limit)).all()

@@ -3,12 +3,14 @@ the browser walks: phone width (test_phone_browser.py) and the page checkers."""
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from cession_app.transfers import operations
 from tests.factories import PASSWORD
 
 LONG_NAME = "Zofia Wrona-Szczepańska, Grafik- und Webdesignstudio Międzyrzecz"
 DOMAIN = "wrona-studio-grafik-und-webdesign-miedzyrzecz.pl"
+DOMAIN2 = "wrona-fotografie-und-druckerei-miedzyrzecz.eu"  # joins the wizard's run
 
 
 @dataclass
@@ -21,6 +23,7 @@ class MainPages:
     staff_paths: dict = field(default_factory=dict)
     wizard_domain: str = DOMAIN
     wizard_code: str = ""
+    wizard_domain2: str = DOMAIN2
 
 
 def build(make, language="de"):
@@ -34,6 +37,7 @@ def build(make, language="de"):
     mail = make.service(me, domain=DOMAIN, kind="email")
     make.service(me, domain=DOMAIN, kind="webhosting", state="expired", days=-3)
     unpaid = make.payment_request(mail, amount="12349.00", currency="CZK")
+    endpoint = _integrations()
     make.payment_request(web, amount="99.00", currency="EUR", paid_on=web.expires_on)
     request = operations.create_request(
         me,
@@ -44,6 +48,19 @@ def build(make, language="de"):
         change="both",
         notify_email="buchhaltung@example.test",
     )
+    make.service(me, domain=DOMAIN2, kind="domain")
+    several = operations.create_request(
+        me,
+        direction="push",
+        domain="wrona-druckerei.de",
+        more_domains=["wrona-grafik.at"],
+        other=other,
+        service_ids=[
+            make.service(me, domain="wrona-druckerei.de", kind="domain").id,
+            make.service(me, domain="wrona-grafik.at", kind="webhosting").id,
+        ],
+        holder_change=True,
+    )
     token = operations.confirm_token(request, request.party_for(other.id))
     pages = MainPages(login="wrona", staff_login="staff", wizard_code=other.code)
     pages.paths = {
@@ -53,6 +70,7 @@ def build(make, language="de"):
         "terminate": f"/services/{dom.external_id}/terminate",
         "transfers": "/transfers/",
         "request": f"/transfers/requests/{request.id}",
+        "request of two domains": f"/transfers/requests/{several.id}",
         "cancel": f"/transfers/requests/{request.id}/cancel",
         "wizard start": "/transfers/wizard/push",
         "billing": "/billing/",
@@ -60,8 +78,27 @@ def build(make, language="de"):
         "my data": "/my-data",
     }
     pages.link = f"/transfers/requests/{request.id}/respond/{token}"
-    pages.staff_paths = {"staff": "/billing/staff", "outbox": "/billing/staff/outbox"}
+    pages.staff_paths = {
+        "staff": "/billing/staff",
+        "outbox": "/billing/staff/outbox",
+        "api keys": "/staff/api-keys",
+        "webhooks": "/staff/webhooks",
+        "webhook endpoint": f"/staff/webhooks/{endpoint.id}",
+    }
     return pages
+
+
+def _integrations():
+    """An API key and a webhook endpoint with a long URL (its log fills with the request)."""
+    from cession_app.api.auth import create_key
+    from cession_app.extensions import db
+    from cession_app.webhooks import operations as webhooks
+
+    create_key("billing-sync", ["read", "sync", "transfers"])
+    url = "https://billing.wrona-studio-grafik-und-webdesign.example/hooks/cession/receiver"
+    endpoint = webhooks.create_endpoint(url, ["*"])
+    db.session.commit()
+    return endpoint
 
 
 def log_in(page, base, login):
@@ -90,15 +127,26 @@ def wizard_paths(page, base, pages):
     run = party_done.rsplit("/", 1)[0]
     html = page.request.get(party_done).text()
     ids = _service_ids(html)
+    form = {"services": ids[0], "change": "both", "csrf_token": _csrf(html)}
+    response = page.request.post(party_done, form={**form, "add_domain": "1"})
+    assert response.url.endswith("/add-domain"), response.url
+    added = page.request.post(
+        response.url,
+        form={"domain": pages.wizard_domain2, "add": "1", "csrf_token": form["csrf_token"]},
+    )
+    assert added.url.endswith("/services"), added.url
+    ids = _service_ids(added.text())
+    body = urlencode({**form, "services": [ids[0], ids[-1]], "next": "1"}, doseq=True)
     response = page.request.post(
         party_done,
-        multipart=None,
-        form={"services": ids[0], "change": "both", "next": "1", "csrf_token": _csrf(html)},
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.url.endswith("/review"), response.url
     return {
         "wizard party": run.replace(base, "") + "/party",
         "wizard services": run.replace(base, "") + "/services",
+        "wizard add domain": run.replace(base, "") + "/add-domain",
         "wizard review": run.replace(base, "") + "/review",
     }
 

@@ -86,6 +86,7 @@ def test_a_whole_transfer_arrives_in_order_and_verified(receiver, client, make, 
     assert executed["services"] == [
         {
             "id": svc.external_id,
+            "domain": svc.domain,
             "old_owner": novak.code,
             "old_payer": novak.code,
             "new_owner": kowalska.code,
@@ -166,6 +167,8 @@ def test_after_three_days_the_endpoint_is_disabled_and_staff_told(receiver, make
     mails = outbox("webhook_disabled")
     assert [m.recipient for m in mails] == [admin.email]
     assert receiver.url in mails[0].text_body and "72 hours" in mails[0].text_body
+    page = f"http://cession.test/staff/webhooks/{endpoint.id}"
+    assert page in mails[0].text_body and f'href="{page}"' in mails[0].html_body
 
 
 def test_a_redelivery_from_the_log_arrives(receiver, runner, make):
