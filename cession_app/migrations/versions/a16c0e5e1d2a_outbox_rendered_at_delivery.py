@@ -1,7 +1,7 @@
 """outbox: mails rendered at delivery (context and time zone; bodies filled when sent)
 
 Revision ID: a16c0e5e1d2a
-Revises: 2c21bebc1e74
+Revises: 3dd0517aa72e
 Create Date: 2026-12-02 17:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a16c0e5e1d2a'
-down_revision = '2c21bebc1e74'
+down_revision = '3dd0517aa72e'
 branch_labels = None
 depends_on = None
 
