@@ -25,6 +25,7 @@ SETTINGS = {
     "WORKER_INTERVAL": (0.5, float),
     "WORKER_BATCH": (200, int),
     "EXECUTOR_BATCH": (50, int),
+    "EXECUTOR_SAVEPOINTS": (False, bool),
     "JINJA_CACHE_DIR": ("", str),
     "MAIL_RETRY_MAX_DELAY": (600, int),
     "MAIL_TIMEOUT": (30, float),

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cession_app.extensions import db
 from cession_app.models import Service, TransferRecord
 from cession_app.transfers import executor, operations
@@ -46,7 +48,11 @@ def test_one_batch_executes_every_request_with_its_events_records_and_mails(app,
     assert len(outbox("request_ended")) == 6 * 2
 
 
-def test_a_request_that_breaks_rolls_back_alone_and_fails_with_its_reason(app, make, monkeypatch):
+@pytest.mark.parametrize("savepoints", [False, True])
+def test_a_request_that_breaks_rolls_back_alone_and_fails_with_its_reason(
+    app, make, monkeypatch, savepoints
+):
+    app.config["EXECUTOR_SAVEPOINTS"] = savepoints
     made = confirmed_requests(make, 4)
     bad = made[1][0].id
     original = operations._hand_over_payments

@@ -5,8 +5,9 @@ a rule checked again is failed with its reasons, the others of the batch go on. 
 changes are first written together (one statement per table, no savepoint); when anything
 raises an error, the transaction rolls back and the batch runs again with each request in a
 SAVEPOINT, so the request that breaks rolls back alone and is failed with the error as its
-reason. A request moves all its services or none, and the batch commits or rolls back as a
-whole (a worker killed mid-batch leaves every request as it was).
+reason (EXECUTOR_SAVEPOINTS: a savepoint per request from the first attempt; slower). A
+request moves all its services or none, and the batch commits or rolls back as a whole (a
+worker killed mid-batch leaves every request as it was).
 
 Claims: on PostgreSQL the batch's rows are locked FOR UPDATE SKIP LOCKED, so several workers
 share the queue and no request is taken twice; SQLite takes its write lock first (one writer
@@ -62,7 +63,7 @@ def _run_batch(batch, today):
     """
     ids = [request.id for request in batch]
     try:
-        return execute_batch(batch, savepoints=False)
+        return execute_batch(batch, savepoints=current_app.config["EXECUTOR_SAVEPOINTS"])
     except Exception:
         db.session.rollback()
         log.warning(
