@@ -59,5 +59,8 @@ def init_app(app):
         folder = app.config.get("JINJA_CACHE_DIR") or os.path.join(
             tempfile.gettempdir(), f"cession-jinja-{os.getuid()}"
         )
-        Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:  # a read-only system: templates are compiled per worker, as before
+            return
         app.jinja_env.bytecode_cache = FileSystemBytecodeCache(folder)
