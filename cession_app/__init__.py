@@ -22,7 +22,7 @@ def create_app(config=None):
     app.config.update(config_module.from_environ())
     app.config.update(config or {})
     _finish_config(app)
-    from . import brand, errors, i18n, labels, security
+    from . import assets, brand, errors, i18n, labels, security
 
     security.check_config(app.config)
     security.init_url_map(app)
@@ -34,6 +34,7 @@ def create_app(config=None):
     brand.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     return app
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import AuditEvent
+from .models.base import utcnow
 
 USER_AGENT_MAX = 300
 
@@ -52,6 +53,32 @@ def record(action, object_type, object_id, actor=None, channel=None, **details):
 
     webhooks.queue(event)
     return event
+
+
+def record_many(events):
+    """Add several events at once (the executor's batch), reading the webhook endpoints once.
+
+    ``events``: (action, object_type, object_id, details, when) tuples, without an actor.
+    """
+    from .webhooks import operations as webhooks
+
+    endpoints = webhooks.enabled_endpoints()
+    channel = current_channel()
+    made = [
+        AuditEvent(
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            channel=channel,
+            details=details,
+            created_at=when or utcnow(),
+        )
+        for action, object_type, object_id, details, when in events
+    ]
+    db.session.add_all(made)
+    for event in made:
+        webhooks.queue(event, endpoints)
+    return made
 
 
 def events_of(object_type, object_id):

@@ -9,13 +9,14 @@ which forces the recipient's language and time zone.
 import os
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, support
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, get_currency_symbol
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, gettext, ngettext, pgettext, refresh
+from flask_babel import get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import escape
@@ -25,13 +26,72 @@ from .config import LANGUAGES
 from .extensions import babel
 
 
+# ---------------------------------------------------------------- translating, fast
+# Flask-Babel finds the catalog anew at every call (several context lookups, ~10 us); a page
+# of 50 rows makes hundreds of calls. The catalog of the context's locale is kept with it.
+def _babel_context():
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):  # not created yet, or outside an app context
+        return None
+
+
+def current_locale():
+    """The Babel ``Locale`` of this context (None outside one): Flask-Babel's, read fast."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    return locale if locale is not None else get_locale()
+
+
+def translations():
+    """The catalog of this context's locale, kept until the locale changes."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is None:
+        return get_translations()
+    kept = getattr(ctx, "cession_translations", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    ctx.cession_translations = (locale, found)
+    return found
+
+
+def gettext(string, **variables):
+    """Flask-Babel's ``gettext``, with the catalog found fast."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular, plural, num, **variables):
+    """Flask-Babel's ``ngettext`` (``num`` is a placeholder too), with the catalog found fast."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context, string, **variables):
+    """Flask-Babel's ``pgettext``, with the catalog found fast."""
+    text = translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
 class LazyText(LazyString):
     """A message translated when used, and plain text: Jinja, Markup and escape() escape it.
 
     Flask-Babel's lazy strings return themselves from ``__html__``, so Jinja takes them for
     safe HTML and a value put into one (``_l("... %(domain)s", domain=...)``) would reach
     the page unescaped. Import the lazy functions from here, never from flask_babel.
+    The text is kept per catalog: a label shown on every row is translated once.
     """
+
+    def __str__(self):
+        catalog = translations()
+        kept = self.__dict__.get("_kept")  # never getattr: LazyString's would translate
+        if kept is not None and kept[0] is catalog:
+            return kept[1]
+        text = str(self._func(*self._args, **self._kwargs))
+        self._kept = (catalog, text)
+        return text
 
     def __html__(self):
         return escape(str(self))
@@ -57,8 +117,21 @@ def languages():
     return tuple(current_app.config["LANGUAGES"])
 
 
+# The names Babel gives the languages we ship catalogs for (tests/test_i18n_speed.py checks
+# them against Babel): asking Babel would keep each one's whole locale data (about 2 MB) in
+# every web worker, for the one word the language switcher shows of it.
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "cs": "Čeština", "de": "Deutsch"}
+
+
 def language_name(code):
     """A language's name in that language ("Polski", "Čeština"): the switcher shows these."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    return babel_language_name(code)
+
+
+def babel_language_name(code):
+    """Babel's name of a language in that language, capitalized."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 
@@ -151,7 +224,19 @@ def _zone(tz=None):
 
 
 def _locale():
-    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+    locale = current_locale()
+    return _code(locale) if locale is not None else current_app.config["DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=64)
+def _code(locale):
+    return str(locale)
+
+
+@lru_cache(maxsize=64)
+def _babel_locale(code):
+    """Babel's Locale of a code, parsed once per process (formatters take it as it is)."""
+    return Locale.parse(code)
 
 
 def _aware(value):
@@ -161,26 +246,29 @@ def _aware(value):
 
 # One date style per language, from Babel's patterns: (the locale whose patterns are used,
 # the width of the date). English is British ("23 Nov 2026"), never "11/23/26"; Polish the
-# numeric date ("23.11.2026", never "23 lis 2026" next to it); Czech "23. 11. 2026".
+# numeric date with two-digit days ("04.03.2026", as Polish offices write it; Babel's
+# short pattern would give "4.03.2026"); Czech "23. 11. 2026".
 DATE_STYLES = {"en": ("en_GB", "medium"), "pl": ("pl", "short"), "cs": ("cs", "medium")}
+DATE_PATTERNS = {"pl": "dd.MM.y"}
 
 
-def _style():
-    """(Babel locale of the patterns, date width) of the reader's language."""
-    code = _locale()
-    pattern_locale, width = DATE_STYLES.get(code.split("_")[0], (code, "medium"))
-    return Locale.parse(pattern_locale), width
+@lru_cache(maxsize=64)
+def _style(code):
+    """(Babel locale of the patterns, date width) of a language, found once per process."""
+    language = code.split("_")[0]
+    pattern_locale, width = DATE_STYLES.get(language, (code, "medium"))
+    return _babel_locale(pattern_locale), width, DATE_PATTERNS.get(language)
 
 
 def _date_pattern(style):
-    locale, width = style
-    return locale.date_formats[width].pattern
+    locale, width, pattern = style
+    return pattern or locale.date_formats[width].pattern
 
 
 def _datetime_pattern(style):
     """Date, time in hours and minutes (no seconds), and the zone's short name ("CET",
     "SEČ", "MEZ"; Babel's UTC offset where the language has no name for the zone)."""
-    locale, width = style
+    locale, width, _pattern = style
     time = locale.time_formats["short"].pattern
     joined = str(locale.datetime_formats[width])
     return joined.replace("{1}", _date_pattern(style)).replace("{0}", f"{time} z")
@@ -193,10 +281,7 @@ def fmt_datetime(value, tz=None, fmt=None):
     ``fmt`` is ignored: one style per language everywhere (kept for older callers)."""
     if value is None:
         return ""
-    style = _style()  # English with British patterns and zone names ("CET", not "+0100")
-    return format_datetime(
-        _aware(value), _datetime_pattern(style), tzinfo=_zone(tz), locale=style[0]
-    )
+    return _format_datetime(_aware(value), _zone(tz), _locale())
 
 
 def fmt_date(value, fmt=None):
@@ -211,8 +296,7 @@ def fmt_date(value, fmt=None):
         value = _aware(value).astimezone(_zone()).date()
     if not isinstance(value, date):
         raise TypeError(f"not a date: {value!r}")
-    style = _style()
-    return format_date(value, _date_pattern(style), locale=style[0])
+    return _format_date(value, _locale())
 
 
 def fmt_money(amount, currency):
@@ -221,11 +305,28 @@ def fmt_money(amount, currency):
     ("CZK 349.00", where Babel's English pattern says "CZK349.00")."""
     if amount is None:
         return ""
-    locale = _locale()
+    return _format_money(amount, currency, _locale())
+
+
+# Formatted values, per locale: a page shows the same few dates and amounts on many rows.
+@lru_cache(maxsize=4096)
+def _format_datetime(value, zone, code):
+    style = _style(code)  # English with British patterns and zone names ("CET", not "+0100")
+    return format_datetime(value, _datetime_pattern(style), tzinfo=zone, locale=style[0])
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value, code):
+    style = _style(code)
+    return format_date(value, _date_pattern(style), locale=style[0])
+
+
+@lru_cache(maxsize=4096)
+def _format_money(amount, currency, code):
+    locale = _babel_locale(code)
     if get_currency_symbol(currency, locale) != currency:
         return format_currency(amount, currency, locale=locale)
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern
-    pattern = re.sub("¤(?=[#0])", "¤\xa0", pattern)
+    pattern = re.sub("¤(?=[#0])", "¤\xa0", locale.currency_formats["standard"].pattern)
     return format_currency(amount, currency, format=pattern, locale=locale)
 
 
@@ -271,6 +372,13 @@ def init_app(app):
     """Wire Flask-Babel and register the formatting filters."""
     app.config.setdefault("LANGUAGES", LANGUAGES)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the catalog found fast
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
     # A request may reuse an app context (tests, CLI): never keep the previous locale.

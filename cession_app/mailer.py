@@ -1,4 +1,10 @@
-"""One mail path: render in the recipient's language into the outbox; the worker delivers.
+"""One mail path: what to render goes into the outbox; the worker renders it and delivers.
+
+``queue`` writes the message in the caller's transaction with what to render: the template,
+its values as JSON (records by their ids, so nothing is rendered while the change is made),
+the subject, and the recipient's language and time zone. The worker renders it in that
+language when it sends it (``render_parts``), and keeps the rendered subject and bodies.
+Messages written by an older version, already rendered, are sent as they are.
 
 Delivery is per message: each is claimed by one worker (a conditional UPDATE checked by its
 row count, so it works on SQLite and PostgreSQL alike), sent, and marked sent or failed in
@@ -8,24 +14,28 @@ recipient or the message) fail that message only; temporary ones (server unreach
 retry it with exponential back-off. See ``smtp.py`` for how an error is classified.
 """
 
+import json
 import logging
 import os
 import secrets
 import socket
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 from flask_mail import Message
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 
-from . import addresses, smtp
+from . import addresses, i18n, smtp
 from .extensions import db
+from .i18n import LazyText
 from .i18n import lazy_gettext as _l
-from .models import OutboxMessage
+from .models import Account, OutboxMessage
 from .models.base import utcnow
 from .models.outbox import FAILED, PENDING, SENT
 
@@ -64,7 +74,8 @@ def support_address():
 
 
 def queue(template, subject, recipient, account=None, language=None, timezone=None, **context):
-    """Render ``emails/<template>.txt|.html`` and add it to the outbox (caller commits).
+    """Add a mail to the outbox, to be rendered from ``emails/<template>.txt|.html`` at
+    delivery (caller commits).
 
     ``subject`` is a lazy string, rendered in the recipient's language.
     """
@@ -74,22 +85,132 @@ def queue(template, subject, recipient, account=None, language=None, timezone=No
 
 
 def render(template, subject, recipient, account=None, language=None, timezone=None, **context):
-    """The message ``queue`` would add, rendered but not added (also to spend the same time
-    on a request that must not reveal that nobody gets a mail)."""
+    """The message ``queue`` would add, not added (also to spend the same time on a request
+    that must not reveal that nobody gets a mail).
+
+    Its values are kept to be rendered at delivery; a value that cannot be kept as JSON
+    (a record not stored yet, an unknown type) makes it rendered now instead.
+    """
     language = language or (account.language if account else None)
     language = language or current_app.config["DEFAULT_LOCALE"]
     timezone = timezone or (account.timezone if account else None)
+    message = OutboxMessage(
+        recipient=recipient,
+        account_id=account.id if account else None,
+        template=template,
+        language=language,
+        timezone=timezone,
+    )
+    try:
+        message.context = json.dumps(
+            {"subject": pack(subject), "values": pack(context)}, separators=(",", ":")
+        )
+    except Unpackable:
+        parts = _render(template, subject, account, language, timezone, context)
+        message.subject, message.text_body, message.html_body = parts
+    return message
+
+
+def render_parts(message):
+    """(subject, text, html) of a message kept to be rendered at delivery."""
+    kept = json.loads(message.context)
+    account = db.session.get(Account, message.account_id) if message.account_id else None
+    return _render(
+        message.template,
+        unpack(kept["subject"]),
+        account,
+        message.language,
+        message.timezone,
+        unpack(kept["values"]),
+    )
+
+
+def render_subject(message):
+    """The subject of a message kept to be rendered, alone (a list of messages shows it)."""
+    subject = unpack(json.loads(message.context)["subject"])
+    with recipient_context(message.language, message.timezone):
+        return str(subject)
+
+
+def _render(template, subject, account, language, timezone, context):
     with recipient_context(language, timezone):
         context.update(recipient=account, link=link, support_email=support_address())
-        return OutboxMessage(
-            recipient=recipient,
-            account_id=account.id if account else None,
-            template=template,
-            language=language,
-            subject=str(subject),
-            text_body=render_template(f"emails/{template}.txt", **context),
-            html_body=render_template(f"emails/{template}.html", **context),
+        return (
+            str(subject),
+            render_template(f"emails/{template}.txt", **context),
+            render_template(f"emails/{template}.html", **context),
         )
+
+
+def fill(message):
+    """Render a message kept to be rendered and store the result with it (caller commits)."""
+    if message.stored_text is None and message.context is not None:
+        message.subject, message.text_body, message.html_body = render_parts(message)
+
+
+# ---------------------------------------------------------------- values kept as JSON
+class Unpackable(TypeError):
+    """A value ``pack`` cannot keep as JSON."""
+
+
+_LAZY = {"gettext": i18n.gettext, "ngettext": i18n.ngettext, "pgettext": i18n.pgettext}
+
+
+def _model_classes():
+    return {m.class_.__name__: m.class_ for m in db.Model.registry.mappers}
+
+
+def pack(value):
+    """A template value as JSON: plain values as they are, records as [class, id], lazy
+    strings as their message and values, dates, amounts and containers tagged."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, LazyString):
+        name = getattr(value._func, "__name__", "")
+        if name not in _LAZY:
+            raise Unpackable(f"lazy string of {name!r}")
+        return {"$t": [name, pack(list(value._args)), pack(value._kwargs)]}
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
+    if isinstance(value, db.Model):
+        identity = inspect(value).identity
+        if identity is None or len(identity) != 1:
+            raise Unpackable(f"{type(value).__name__} not stored yet")
+        return {"$m": [type(value).__name__, identity[0]]}
+    if isinstance(value, list | tuple):
+        return [pack(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$map": {k: pack(v) for k, v in value.items()}}
+    raise Unpackable(type(value).__name__)
+
+
+def unpack(value):
+    """The template value ``pack`` kept (records read again by their ids)."""
+    if isinstance(value, list):
+        return [unpack(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    ((tag, data),) = value.items()
+    if tag == "$map":
+        return {k: unpack(v) for k, v in data.items()}
+    if tag == "$t":
+        name, args, kwargs = data
+        return LazyText(_LAZY[name], *unpack(args), **unpack(kwargs))
+    if tag == "$dt":
+        return datetime.fromisoformat(data)
+    if tag == "$d":
+        return date.fromisoformat(data)
+    if tag == "$dec":
+        return Decimal(data)
+    name, pk = data
+    found = db.session.get(_model_classes()[name], pk)
+    if found is None:
+        raise LookupError(f"{name} {pk} no longer exists")
+    return found
 
 
 def queue_to_account(template, subject, account, **context):
@@ -269,17 +390,21 @@ def _given_up(message):
     return utcnow() - message.created_at > timedelta(hours=hours)
 
 
-def deliver_pending(limit=50):
+def deliver_pending(limit=50, interrupt=None):
     """Deliver up to ``limit`` due messages, one at a time; returns the number sent.
 
     Without MAIL_SERVER the messages are only checked and kept for the development mailbox.
+    ``interrupt``: asked before each message after the first; when it answers true the
+    rest waits for the next pass (the worker stops for a transfer that became due).
     """
     ids = due_ids(limit)
     if not ids:
         return 0
     sent = 0
     with smtp.transport(current_app.config) as transport:
-        for message_id in ids:
+        for n, message_id in enumerate(ids):
+            if n and interrupt is not None and interrupt():
+                break
             message = claim(message_id)
             if message is not None:
                 sent += deliver(message, transport)
@@ -288,6 +413,13 @@ def deliver_pending(limit=50):
 
 def deliver(message, transport):
     """Send one claimed message and record the outcome; 1 when sent, else 0."""
+    try:
+        fill(message)
+    except Exception as exc:  # a template error or a record gone: it will never render
+        log.exception("mail %s could not be rendered", message.id)
+        db.session.rollback()
+        mark_failed(message, "unsendable", f"not rendered: {type(exc).__name__}: {exc}"[:2000])
+        return 0
     try:
         transport.send(_envelope_sender(), *_prepare(message))
     except smtp.Permanent as exc:

@@ -22,13 +22,13 @@ def run_once(now=None):
     audit.set_channel("worker")
     health.beat()
     counts = {
-        "executed": operations.execute_due(
-            limit=current_app.config.get("WORKER_BATCH", 20), now=now
-        ),
+        "executed": operations.execute_due(limit=current_app.config["WORKER_BATCH"], now=now),
         "expired": operations.expire_due(now),
         "reminded": operations.remind_due(now),
     }
-    counts["mails"] = mailer.deliver_pending()
+    # Mails are rendered as they are sent: a long queue must not keep a transfer that has
+    # just been confirmed waiting, so delivery stops for it and the next pass executes it.
+    counts["mails"] = mailer.deliver_pending(interrupt=lambda: operations.executions_due(now))
     counts["webhooks"] = webhooks.deliver_due()
     return counts
 

@@ -73,3 +73,22 @@ def test_the_staff_search_page_of_the_bench_answers(tmp_path):
     assert page.status_code == 200 and 'href="/staff/requests/' in page.get_data(as_text=True)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_report_gives_every_target_of_issue_16_with_pass_or_fail():
+    from bench.__main__ import ISSUE_TARGETS, _row, issue_targets, text_table
+
+    figures = []
+    for backend, rate in (("sqlite", 900.0), ("postgresql", 450.0)):
+        target = 800 if backend == "sqlite" else 500
+        _row(figures, backend, "executor", rate, f">= {target}", rate >= target, "/s", "exec_one")
+        _row(figures, backend, "twice", 0, "0", True, key="exec_twice")
+    head, lines = issue_targets(figures)
+    assert head == ("target of issue 16", "sqlite", "postgresql", "target", "result")
+    assert len(lines) == len(ISSUE_TARGETS)
+    by_name = {line[0]: line for line in lines}
+    assert by_name["executor, one worker"][1:3] == ("900.0 /s", "450.0 /s")
+    assert by_name["executor, one worker"][-1] == "FAIL"
+    assert by_name["requests executed twice"][-1] == "pass"
+    assert by_name["log-in page / bare"][-1] == "n/a"
+    assert "FAIL" in text_table(head, lines)

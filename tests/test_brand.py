@@ -28,7 +28,7 @@ def test_every_page_carries_the_brand(client, make, log_in):
     log_in("novak")
     page = client.get("/services/").text
     assert "<title>My services · Acme Hosting</title>" in page
-    assert 'src="/static/brand/logo.svg"' in page and "<span>Acme Hosting</span>" in page
+    assert 'src="/static/brand/logo.svg?v=' in page and "<span>Acme Hosting</span>" in page
     assert 'href="/brand.css"' in page
     assert "Acme Hosting s.r.o., Dlouhá 1, Praha" in page
     assert '<a href="mailto:help@acme.test">help@acme.test</a>' in page
@@ -69,5 +69,5 @@ def test_the_default_brand_is_neutral(app, client):
     app.config.update({name: SETTINGS[name][0] for name in BRAND})
     page = client.get("/login").text
     assert "<title>Log in · Customer panel</title>" in page
-    assert 'src="/static/brand/logo.svg"' in page
+    assert 'src="/static/brand/logo.svg?v=' in page
     assert "tel:" not in page and "Terms of service" not in page

@@ -11,8 +11,6 @@ import re
 import secrets
 import time
 
-import pyotp
-import segno
 from flask import current_app
 from sqlalchemy import delete, select, update
 
@@ -34,17 +32,23 @@ def is_enabled(account):
 
 def new_secret():
     """A fresh TOTP secret (base32, 160 bits)."""
+    import pyotp  # only enrolment and checking a code need it, not every web worker's start
+
     return pyotp.random_base32(32)
 
 
 def provisioning_uri(account, secret):
     """The ``otpauth://`` URI an authenticator app reads from the QR code."""
     issuer = current_app.config["TWO_FACTOR_ISSUER"]
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=account.login, issuer_name=issuer)
 
 
 def qr_code(uri):
     """The QR code of ``uri`` as an SVG data URI (an ``<img>`` the CSP allows)."""
+    import segno  # only the enrolment page draws a QR code
+
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
 
@@ -53,6 +57,8 @@ def _step_of(secret, code, now):
     code = re.sub(r"\s", "", code or "")
     if not CODE.fullmatch(code):
         return None
+    import pyotp
+
     totp = pyotp.TOTP(secret)
     for offset in (0, -1, 1):
         moment = now + offset * STEP

@@ -3,7 +3,6 @@
 import re
 from functools import cache
 
-from apispec import APISpec
 from flask import current_app, jsonify, render_template
 from flask_babel import get_locale
 
@@ -211,6 +210,8 @@ def _operation(view, method, rule):
 
 def build(app):
     """The OpenAPI document of ``app``'s API as a dict."""
+    from apispec import APISpec  # built once, when the document is first asked for
+
     spec = APISpec(
         title="cession API",
         version="1",

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-import segno
-import segno.helpers
 from flask import current_app
 
 SPAYD_SAFE = re.compile(r"[^0-9A-Za-z .,/-]")
@@ -68,6 +66,9 @@ def payment_qr(pr):
     if not bank.iban or pr.paid_on is not None:
         return None
     ref = reference(pr)
+    import segno  # only a payment page draws a QR code
+    import segno.helpers
+
     if pr.currency == "CZK":
         return "spayd", segno.make(spayd(pr, bank, ref), error="m")
     if pr.currency == "EUR":

@@ -3,12 +3,13 @@
 from collections import OrderedDict
 
 from sqlalchemy import or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, blocking
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Service, TransferItem, TransferRequest
+from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 
 
 class TerminationRefused(Exception):
@@ -39,15 +40,18 @@ def services_by_case(account_id):
     query = (
         select(Service)
         .where(or_(Service.owner_id == account_id, Service.payer_id == account_id))
-        .options(
-            selectinload(Service.payment_requests),
-            selectinload(Service.payer),
-            selectinload(Service.owner),
-        )
+        .options(selectinload(Service.payment_requests))
         .order_by(Service.domain, Service.kind, Service.id)
     )
+    services = db.session.scalars(query).all()
+    # Owners and payers in one statement (not one per relationship), set on each service.
+    ids = {s.owner_id for s in services} | {s.payer_id for s in services}
+    people = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    for service in services:
+        set_committed_value(service, "owner", people.get(service.owner_id))
+        set_committed_value(service, "payer", people.get(service.payer_id))
     cases = OrderedDict()
-    for service in db.session.scalars(query):
+    for service in services:
         cases.setdefault(service.domain, []).append(service)
     return cases
 
@@ -66,6 +70,12 @@ def open_requests(service_ids):
         select(TransferItem.service_id, TransferRequest)
         .join(TransferRequest, TransferItem.request_id == TransferRequest.id)
         .where(TransferItem.active == true(), TransferItem.service_id.in_(ids))
+        # The badges ask only who the parties are: no items, tasks or accounts loaded.
+        .options(
+            lazyload(TransferRequest.items),
+            lazyload(TransferRequest.holder_changes),
+            selectinload(TransferRequest.parties).lazyload(TransferParty.account),
+        )
     )
     return {service_id: request for service_id, request in db.session.execute(query)}
 

@@ -233,7 +233,10 @@ def request_mails(request, limit=200):
             OutboxMessage.created_at >= request.created_at - timedelta(seconds=1),
             OutboxMessage.text_body.contains(marker + "\n")
             | OutboxMessage.text_body.contains(marker + "/")
-            | OutboxMessage.text_body.endswith(marker),
+            | OutboxMessage.text_body.endswith(marker)
+            # not rendered yet: the links are among the values kept to render it
+            | OutboxMessage.context.contains(marker + '"')
+            | OutboxMessage.context.contains(marker + "/"),
         )
         .order_by(OutboxMessage.id.desc())
         .limit(limit)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import addresses, audit, mailer, site_settings, tokens
 from ..accounts import two_factor
 from ..extensions import db
-from ..holder import operations as holder
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
@@ -99,15 +98,18 @@ def check_services(
     creating=True,
     handed_over=(),
     change="both",
+    locked=None,
 ):
     """All rules over the chosen services: {service: [Reason]} for those that cannot move.
 
     The owners' protection (a lock on outgoing transfers, the lock after a move) decides
     whether a request may be made (``creating``), not whether one already agreed executes.
     Unpaid payment requests in ``handed_over`` (external ids) do not block when the payer
-    changes and the provider allows handing them over (``PAYMENT_HANDOVER``).
+    changes and the provider allows handing them over (``PAYMENT_HANDOVER``). ``locked``:
+    the ids of those already in another open request, when the caller has read them.
     """
-    locked = locked_service_ids([s.id for s in services], exclude_request_id)
+    if locked is None:
+        locked = locked_service_ids([s.id for s in services], exclude_request_id)
     now, lock_days = utcnow(), current_app.config["TRANSFER_LOCK_DAYS_AFTER_MOVE"]
     handover = current_app.config["PAYMENT_HANDOVER"]
     found = {}
@@ -894,89 +896,31 @@ def remind_due(now=None):
     return count
 
 
-def _claim_confirmed(today):
-    """Take one confirmed request for execution, or None; a request is taken by one worker.
-
-    PostgreSQL: FOR UPDATE SKIP LOCKED, so workers share the queue. SQLite: the database's
-    write lock is taken first (one writer at a time), then the state is read again.
-    """
-    if _is_sqlite():
-        table = TransferRequest.__table__
-        first = (
-            select(table.c.id)
-            .where(table.c.state == "confirmed", _due(table.c.execute_on, today))
-            .order_by(table.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        db.session.execute(update(table).where(table.c.id == first).values(state=table.c.state))
+def executions_due(now=None):
+    """True when a confirmed request waits for execution (one indexed read)."""
     query = (
-        select(TransferRequest)
-        .where(TransferRequest.state == "confirmed", _due(TransferRequest.execute_on, today))
-        .order_by(TransferRequest.id)
+        select(TransferRequest.id)
+        .where(
+            TransferRequest.state == "confirmed",
+            or_(
+                TransferRequest.execute_on.is_(None),
+                TransferRequest.execute_on <= provider_today(now),
+            ),
+        )
         .limit(1)
-        .options(*_eager())
-        .execution_options(populate_existing=True)
     )
-    if not _is_sqlite():
-        query = query.with_for_update(skip_locked=True, of=TransferRequest)
-    return db.session.scalars(query).one_or_none()
-
-
-def _due(execute_on, today):
-    return or_(execute_on.is_(None), execute_on <= today)
+    found = db.session.scalar(query) is not None
+    db.session.commit()  # read in a transaction of its own: the next one sees new confirmations
+    return found
 
 
 def execute_due(limit=20, now=None):
-    """Execute up to ``limit`` confirmed requests whose day has come, each in its own
-    transaction. Returns the number executed (requests that fail their checks are not
+    """Execute up to ``limit`` confirmed requests whose day has come, in batches (see
+    ``executor``). Returns the number executed (requests that fail their checks are not
     counted)."""
-    today = provider_today(now)
-    executed = 0
-    for _attempt in range(limit):
-        request = _claim_confirmed(today)
-        if request is None:
-            db.session.rollback()
-            break
-        executed += execute(request)
-    return executed
+    from . import executor
 
-
-def execute(request):
-    """Move all services of a claimed (locked) request, or none; commits. True if executed."""
-    services = _lock_services([item.service_id for item in request.items])
-    problems = execution_problems(request, services)
-    if problems:
-        request.failure_reason = json.dumps({"reasons": problems})
-        _end(request, "failed", reasons=[p["code"] for p in problems])
-        db.session.commit()
-        log.warning("transfer request %s failed: %s", request.id, problems)
-        return False
-    now = utcnow()
-    handed = _hand_over_payments(request, services, now)
-    for item in request.items:
-        service = services[item.service_id]
-        if service.owner_id != item.new_owner_id:
-            service.moved_at = now
-        service.owner_id = item.new_owner_id
-        service.payer_id = item.new_payer_id
-    holder.create_tasks(request)
-    _end(
-        request,
-        "executed",
-        services=[s.external_id for s in services.values()],
-        **({"payment_requests": handed} if handed else {}),
-    )
-    db.session.commit()
-    waited = (request.ended_at - request.confirmed_at).total_seconds()
-    log.info(
-        "transfer request %s executed: %d service(s) of %s moved, %.2f s after confirmation",
-        request.id,
-        len(services),
-        request.domain_names,
-        waited,
-    )
-    return True
+    return executor.execute_due(limit, now)
 
 
 def _hand_over_payments(request, services, now):
@@ -1012,19 +956,7 @@ def _hand_over_payments(request, services, now):
     return handed
 
 
-def _lock_services(service_ids):
-    query = (
-        select(Service)
-        .where(Service.id.in_(service_ids))
-        .options(selectinload(Service.payment_requests))
-        .execution_options(populate_existing=True)
-    )
-    if not _is_sqlite():
-        query = query.with_for_update(of=Service)
-    return {s.id: s for s in db.session.scalars(query)}
-
-
-def execution_problems(request, services):
+def execution_problems(request, services, locked=None):
     """Every rule checked again, plus: owner and payer are still those of the request."""
     refused = check_services(
         list(services.values()),
@@ -1035,6 +967,7 @@ def execution_problems(request, services):
         creating=False,
         handed_over=request.handover_payments or (),
         change=request.change,
+        locked=locked,
     )
     problems = []
     for item in request.items:

@@ -96,6 +96,14 @@ def _event(event, codes):
     }
 
 
+def account_ids(request, events):
+    """Every account a record names: parties, owners and payers, actors of ``events``."""
+    ids = {p.account_id for p in request.parties} | {e.actor_id for e in events if e.actor_id}
+    ids |= {i for item in request.items for i in (item.old_owner_id, item.new_owner_id)}
+    ids |= {i for item in request.items for i in (item.old_payer_id, item.new_payer_id)}
+    return ids
+
+
 def content(request):
     """The request's facts as plain data (what the hash covers)."""
     events = db.session.scalars(
@@ -103,11 +111,14 @@ def content(request):
         .where(AuditEvent.object_type == "transfer", AuditEvent.object_id == str(request.id))
         .order_by(AuditEvent.id)
     ).all()
-    ids = {p.account_id for p in request.parties} | {e.actor_id for e in events if e.actor_id}
-    ids |= {i for item in request.items for i in (item.old_owner_id, item.new_owner_id)}
-    ids |= {i for item in request.items for i in (item.old_payer_id, item.new_payer_id)}
+    ids = account_ids(request, events)
     rows = db.session.execute(select(Account.id, Account.code).where(Account.id.in_(ids)))
-    codes = {account_id: code for account_id, code in rows}
+    return content_of(request, events, {account_id: code for account_id, code in rows})
+
+
+def content_of(request, events, codes):
+    """``content`` from events and account codes already read (the executor reads them per
+    batch); ``events`` have ``created_at``, ``action``, ``actor_id``, ``channel`` and ``ip``."""
     return {
         "request": request.id,
         "domain": request.domain,
@@ -133,10 +144,14 @@ def digest(data):
     return hashlib.sha256(canonical(data)).hexdigest()
 
 
-def freeze(request):
-    """Keep the record of a request that has just ended (in the caller's transaction)."""
-    db.session.flush()  # the end's own event is part of the record
-    data = content(request)
+def freeze(request, data=None):
+    """Keep the record of a request that has just ended (in the caller's transaction).
+
+    ``data``: its content when the caller has built it (``content_of``).
+    """
+    if data is None:
+        db.session.flush()  # the end's own event is part of the record
+        data = content(request)
     record = TransferRecord(request_id=request.id, content=data, sha256=digest(data))
     db.session.add(record)
     return record

@@ -133,14 +133,23 @@ def notify_disabled(endpoint):
 
 
 # ---------------------------------------------------------------- queueing
-def queue(event):
-    """Add a delivery of ``event`` for every enabled endpoint that wants it (same transaction)."""
-    if event.action not in EVENT_TYPES:
-        return
+def enabled_endpoints():
+    """The enabled endpoints (read without flushing the caller's pending changes)."""
     with db.session.no_autoflush:
-        endpoints = db.session.scalars(
+        return db.session.scalars(
             select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
         ).all()
+
+
+def queue(event, endpoints=None):
+    """Add a delivery of ``event`` for every enabled endpoint that wants it (same transaction).
+
+    ``endpoints``: the enabled endpoints when the caller has read them already.
+    """
+    if event.action not in EVENT_TYPES:
+        return
+    if endpoints is None:
+        endpoints = enabled_endpoints()
     for endpoint in endpoints:
         if endpoint.wants(event.action):
             db.session.add(WebhookDelivery(endpoint=endpoint, event=event))

@@ -1,0 +1,324 @@
+"""The executor: confirmed requests whose day has come, executed in batches.
+
+A batch (EXECUTOR_BATCH requests, 50 by default) is one transaction. A request that fails
+a rule checked again is failed with its reasons, the others of the batch go on. The batch's
+changes are first written together (one statement per table, no savepoint); when anything
+raises an error, the transaction rolls back and the batch runs again with each request in a
+SAVEPOINT, so the request that breaks rolls back alone and is failed with the error as its
+reason (EXECUTOR_SAVEPOINTS: a savepoint per request from the first attempt; slower). A
+request moves all its services or none, and the batch commits or rolls back as a whole (a
+worker killed mid-batch leaves every request as it was).
+
+Claims: on PostgreSQL the batch's rows are locked FOR UPDATE SKIP LOCKED, so several workers
+share the queue and no request is taken twice; SQLite takes its write lock first (one writer
+at a time) and reads the states again. What is the same for every request of a batch is done
+once: services, their payment requests, the other open requests holding them, the accounts
+and the past events are read in one statement each; audit events, records and mails are
+written together at the end of the batch.
+"""
+
+import json
+import logging
+from types import SimpleNamespace
+
+from flask import current_app
+from sqlalchemy import or_, select, true, update
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..extensions import db
+from ..holder import operations as holder
+from ..models import Account, AuditEvent, Service, TransferItem, TransferRequest
+from ..models.base import utcnow
+from . import operations as ops
+from . import record as transfer_record
+
+log = logging.getLogger("cession.transfers")
+
+
+def execute_due(limit=20, now=None):
+    """Execute up to ``limit`` confirmed requests whose day has come, in batches.
+
+    Returns the number executed (requests that fail their checks are not counted).
+    """
+    today = ops.provider_today(now)
+    size = max(1, current_app.config.get("EXECUTOR_BATCH", 50))
+    executed = 0
+    while limit > 0:
+        wanted = min(size, limit)
+        batch = claim_batch(today, wanted)
+        if not batch:
+            db.session.rollback()
+            break
+        executed += _run_batch(batch, today)
+        limit -= len(batch)
+        if len(batch) < wanted:  # the queue is empty: no need to ask again
+            break
+    return executed
+
+
+def _run_batch(batch, today):
+    """One batch in one transaction: set-based first; on an error, again with a savepoint
+    per request (the request that breaks fails alone); a batch that still breaks, one by one.
+    """
+    ids = [request.id for request in batch]
+    try:
+        return execute_batch(batch, savepoints=current_app.config["EXECUTOR_SAVEPOINTS"])
+    except Exception:
+        db.session.rollback()
+        log.warning(
+            "a batch of %d transfer requests met an error; again, request by request", len(ids)
+        )
+    batch = claim_batch(today, len(ids), request_ids=ids)
+    if not batch:
+        db.session.rollback()
+        return 0
+    try:
+        return execute_batch(batch, savepoints=True)
+    except Exception:
+        db.session.rollback()
+        if len(ids) == 1:
+            log.exception("transfer request %s: executing it failed", ids[0])
+            return _fail_alone(ids[0], today)
+        log.exception("a batch of %d transfer requests failed; running them one by one", len(ids))
+    executed = 0
+    for request_id in ids:
+        batch = claim_batch(today, 1, request_ids=[request_id])
+        if batch:
+            executed += _run_batch(batch, today)
+        else:
+            db.session.rollback()
+    return executed
+
+
+def _due(column, today):
+    return or_(column.is_(None), column <= today)
+
+
+def claim_batch(today, size, request_ids=None):
+    """Take up to ``size`` confirmed, due requests (the oldest first) for this transaction.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so workers share the queue. SQLite: the database's
+    write lock is taken first (one writer at a time), then the states are read again.
+    """
+    table = TransferRequest.__table__
+    due = [table.c.state == "confirmed", _due(table.c.execute_on, today)]
+    if request_ids is not None:
+        due.append(table.c.id.in_(request_ids))
+    if ops._is_sqlite():
+        first = select(table.c.id).where(*due).order_by(table.c.id).limit(size)
+        db.session.execute(
+            update(table).where(table.c.id.in_(first.scalar_subquery())).values(state=table.c.state)
+        )
+    query = (
+        select(TransferRequest)
+        .where(
+            TransferRequest.state == "confirmed",
+            _due(TransferRequest.execute_on, today),
+            *([TransferRequest.id.in_(request_ids)] if request_ids is not None else []),
+        )
+        .order_by(TransferRequest.id)
+        .limit(size)
+        .options(selectinload(TransferRequest.items), selectinload(TransferRequest.parties))
+        .execution_options(populate_existing=True)
+    )
+    if not ops._is_sqlite():
+        query = query.with_for_update(skip_locked=True, of=TransferRequest)
+    return db.session.scalars(query).all()
+
+
+# ---------------------------------------------------------------- one batch
+def _read_batch(batch):
+    """What every request of the batch needs, read in one statement each."""
+    service_ids = [item.service_id for request in batch for item in request.items]
+    services = _lock_services(service_ids)
+    holders = {}
+    query = select(TransferItem.service_id, TransferItem.request_id).where(
+        # '= true', not 'IS true': only then can the partial unique index serve it.
+        TransferItem.active == true(),
+        TransferItem.service_id.in_(service_ids),
+    )
+    for service_id, request_id in db.session.execute(query):
+        holders.setdefault(service_id, set()).add(request_id)
+    events = {}
+    query = (
+        select(
+            AuditEvent.object_id,
+            AuditEvent.created_at,
+            AuditEvent.action,
+            AuditEvent.actor_id,
+            AuditEvent.channel,
+            AuditEvent.ip,
+        )
+        .where(
+            AuditEvent.object_type == "transfer",
+            AuditEvent.object_id.in_([str(r.id) for r in batch]),
+        )
+        .order_by(AuditEvent.id)
+    )
+    for row in db.session.execute(query):
+        events.setdefault(int(row.object_id), []).append(row)
+    account_ids = set()
+    for request in batch:
+        account_ids |= transfer_record.account_ids(request, events.get(request.id, []))
+    # Loaded into the session: the mails' recipients and the records' codes come from here.
+    accounts = db.session.scalars(select(Account).where(Account.id.in_(account_ids))).all()
+    return SimpleNamespace(
+        services=services,
+        holders=holders,
+        events=events,
+        codes={a.id: a.code for a in accounts},
+    )
+
+
+def _lock_services(service_ids):
+    query = (
+        select(Service)
+        .where(Service.id.in_(service_ids))
+        .options(selectinload(Service.payment_requests))
+        .execution_options(populate_existing=True)
+    )
+    if not ops._is_sqlite():
+        query = query.with_for_update(of=Service)
+    return {s.id: s for s in db.session.scalars(query)}
+
+
+def execute_batch(batch, savepoints=True):
+    """Execute (or fail) every claimed request of ``batch``; commits. Returns how many executed.
+
+    ``savepoints``: each request in its own SAVEPOINT, so that one raising an error rolls
+    back alone and is failed with the error as its reason; without, the batch's changes are
+    written together (one statement per table) and an error rolls back the whole batch.
+    """
+    known = _read_batch(batch)
+    ended = []
+    for request in batch:
+        if not savepoints:
+            ended.append(_execute_one(request, known))
+            continue
+        try:
+            with db.session.begin_nested():
+                ended.append(_execute_one(request, known))
+        except Exception as exc:  # this request alone rolls back; the batch goes on
+            log.exception("transfer request %s: executing it failed", request.id)
+            with db.session.begin_nested():
+                ended.append(_fail(request, [_error_problem(request, exc)]))
+    _write_ends(ended, known)
+    # Read before the commit, which expires every object.
+    done = [
+        (r.id, len(r.items), r.domain_names, (at - r.confirmed_at).total_seconds())
+        for r, state, _details, at in ended
+        if state == "executed"
+    ]
+    db.session.commit()
+    for line in done:
+        log.info(
+            "transfer request %s executed: %d service(s) of %s moved, %.2f s after confirmation",
+            *line,
+        )
+    return len(done)
+
+
+def _execute_one(request, known):
+    """Move the request's services (its savepoint), or fail it; (request, state, details, at)."""
+    services = {item.service_id: known.services[item.service_id] for item in request.items}
+    locked = {
+        service_id for service_id in services if known.holders.get(service_id, set()) - {request.id}
+    }
+    problems = ops.execution_problems(request, services, locked=locked)
+    if problems:
+        return _fail(request, problems)
+    now = utcnow()
+    handed = ops._hand_over_payments(request, services, now)
+    for item in request.items:
+        service = services[item.service_id]
+        if service.owner_id != item.new_owner_id:
+            service.moved_at = now
+        service.owner_id = item.new_owner_id
+        service.payer_id = item.new_payer_id
+    if request.holder_change:
+        holder.create_tasks(request)
+    details = {
+        "domains": request.domains,
+        "services": [services[item.service_id].external_id for item in request.items],
+    }
+    if handed:
+        details["payment_requests"] = handed
+    return _ended(request, "executed", details, now)
+
+
+def _fail(request, problems):
+    request.failure_reason = json.dumps({"reasons": problems})
+    log.warning("transfer request %s failed: %s", request.id, problems)
+    details = {"domains": request.domains, "reasons": [p["code"] for p in problems]}
+    return _ended(request, "failed", details, utcnow())
+
+
+def _error_problem(request, exc):
+    """An unexpected error, as a failure reason (the customer reads "can no longer move")."""
+    item = request.items[0]
+    problem = ops._problem("error", db.session.get(Service, item.service_id))
+    problem["error"] = f"{type(exc).__name__}: {exc}"[:500]
+    return problem
+
+
+def _ended(request, state, details, now):
+    request.state = state
+    request.ended_at = now
+    for item in request.items:
+        item.active = False
+    return request, state, details, now
+
+
+def _write_ends(ended, known):
+    """The end events, records and mails of the batch's requests, written together."""
+    channel = audit.current_channel()
+    for request, state, _details, at in ended:
+        events = known.events.get(request.id, [])
+        if request.holder_change and state == "executed":
+            events = _events_now(request)  # the holder tasks recorded events of their own
+        end_event = SimpleNamespace(
+            created_at=at, action=f"transfer_{state}", actor_id=None, channel=channel, ip=None
+        )
+        data = transfer_record.content_of(request, [*events, end_event], known.codes)
+        transfer_record.freeze(request, data)
+        ops.queue_end_mails(request)
+    audit.record_many(
+        [
+            (f"transfer_{state}", "transfer", request.id, details, at)
+            for request, state, details, at in ended
+        ]
+    )
+
+
+def _events_now(request):
+    return db.session.execute(
+        select(
+            AuditEvent.created_at,
+            AuditEvent.action,
+            AuditEvent.actor_id,
+            AuditEvent.channel,
+            AuditEvent.ip,
+        )
+        .where(AuditEvent.object_type == "transfer", AuditEvent.object_id == str(request.id))
+        .order_by(AuditEvent.id)
+    ).all()
+
+
+def _fail_alone(request_id, today):
+    """Last resort: a request that cannot even be failed normally is failed by hand."""
+    batch = claim_batch(today, 1, request_ids=[request_id])
+    if not batch:
+        db.session.rollback()
+        return 0
+    request = batch[0]
+    request.state = "failed"
+    request.ended_at = utcnow()
+    request.failure_reason = json.dumps({"reasons": [{"code": "error"}]})
+    for item in request.items:
+        item.active = False
+    audit.record(
+        "transfer_failed", "transfer", request.id, domains=request.domains, reasons=["error"]
+    )
+    db.session.commit()
+    return 0
