@@ -33,6 +33,12 @@ def get(name):
     return stored[name] if name in stored else current_app.config[name]
 
 
+def forget():
+    """Read the settings again on the next ``get`` (a worker's pass, after a save)."""
+    if has_app_context():
+        g.pop("_site_settings", None)
+
+
 def current():
     """{name: value} of every editable setting."""
     return {name: get(name) for name in EDITABLE}
@@ -48,5 +54,5 @@ def save(values, actor):
             db.session.add(row)
             audit.record("setting_changed", "setting", name, actor=actor, value=value)
             changed[name] = value
-    g.pop("_site_settings", None)
+    forget()
     return changed

@@ -5,7 +5,7 @@ import time
 
 from flask import current_app
 
-from . import audit, health, mailer
+from . import audit, health, mailer, site_settings
 from .extensions import db
 from .transfers import operations
 from .webhooks import operations as webhooks
@@ -20,6 +20,7 @@ def run_once(now=None):
     mails written in this pass leave in it too.
     """
     audit.set_channel("worker")
+    site_settings.forget()  # what staff changed since the last pass applies to this one
     health.beat()
     counts = {
         "executed": operations.execute_due(limit=current_app.config["WORKER_BATCH"], now=now),

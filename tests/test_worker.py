@@ -159,3 +159,15 @@ def test_two_workers_and_a_late_cancel(app, make, smtp):
         assert results == ["cancelled", 0] and owner != svoboda.id
     else:
         assert state == "executed" and results == ["refused", 1] and owner == svoboda.id
+
+
+def test_a_setting_staff_change_applies_from_the_next_pass(app):
+    from cession_app import site_settings
+    from cession_app.models import SiteSetting
+
+    assert site_settings.get("REQUIRE_APPROVAL") is False  # read, and kept for the pass
+    db.session.add(SiteSetting(name="REQUIRE_APPROVAL", value=True))  # another process
+    db.session.commit()
+    assert site_settings.get("REQUIRE_APPROVAL") is False
+    worker.run_once()
+    assert site_settings.get("REQUIRE_APPROVAL") is True
