@@ -46,7 +46,8 @@ translations: install
 
 .env:
 	@echo "SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" > .env
-	@echo "Wrote .env with a new SECRET_KEY."
+	@echo "SUPPORT_EMAIL=support@example.com" >> .env
+	@echo "Wrote .env with a new SECRET_KEY and the demo's support address (change it)."
 
 # The development mailbox (/dev/mailbox) is on here and nowhere else: DEV_MAILBOX=1.
 run: compile .env
