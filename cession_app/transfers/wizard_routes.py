@@ -105,15 +105,9 @@ def _party_step(form, direction, run_id=None, state=None):
 @login_required
 def wizard_services(run_id):
     """Step 2: choose the services, what changes, and an extra address to notify."""
-    state = wizard.load_run(run_id, current_user)
-    if state is None:
-        return _expired()
-    if state["request_id"]:
-        return _submitted(state)
-    case = wizard.load_case(current_user, state)
-    if case.problems:
-        flash(str(case.problems[0]), "error")
-        return redirect(url_for(".wizard_party", run_id=run_id))
+    state, case, elsewhere = _run_and_case(run_id)
+    if elsewhere is not None:
+        return elsewhere
     form = wizard.ServicesForm(
         services=state["service_ids"],
         change=state["change"],
@@ -159,15 +153,9 @@ def wizard_services(run_id):
 @limiter.limit(PARTY_RATE_LIMIT, methods=["POST"])
 def wizard_add_domain(run_id):
     """Step 2, a further business case of the same other customer joins the request."""
-    state = wizard.load_run(run_id, current_user)
-    if state is None:
-        return _expired()
-    if state["request_id"]:
-        return _submitted(state)
-    case = wizard.load_case(current_user, state)
-    if case.problems:
-        flash(str(case.problems[0]), "error")
-        return redirect(url_for(".wizard_party", run_id=run_id))
+    state, case, elsewhere = _run_and_case(run_id)
+    if elsewhere is not None:
+        return elsewhere
     form = wizard.AddDomainForm()
     added = None
     if form.validate_on_submit():
@@ -197,10 +185,9 @@ def wizard_review(run_id):
     done = operations.find_request_by_submit_key(state["submit_key"])
     if done is not None:  # a second click on Submit: the first one made the request
         return _remember(run_id, state, done)
-    case = wizard.load_case(current_user, state)
-    if case.problems:
-        flash(str(case.problems[0]), "error")
-        return redirect(url_for(".wizard_party", run_id=run_id))
+    case, elsewhere = _case_of(run_id, state)
+    if elsewhere is not None:
+        return elsewhere
     if not state["service_ids"]:
         return redirect(url_for(".wizard_services", run_id=run_id))
     if state["notify_email"] and not wizard.valid_notify_email(state["notify_email"]):
@@ -228,6 +215,27 @@ def wizard_review(run_id):
     return _render(
         "review", state, form=form, case=case, summary=summary, problems=problems, run_id=run_id
     )
+
+
+def _case_of(run_id, state):
+    """(the run's business cases, None), or (None, the party step) when the other customer
+    or the domain can no longer be used (the reason flashed)."""
+    case = wizard.load_case(current_user, state)
+    if case.problems:
+        flash(str(case.problems[0]), "error")
+        return None, redirect(url_for(".wizard_party", run_id=run_id))
+    return case, None
+
+
+def _run_and_case(run_id):
+    """(state, case, None) of a run still open, or (.., .., the page to show instead)."""
+    state = wizard.load_run(run_id, current_user)
+    if state is None:
+        return None, None, _expired()
+    if state["request_id"]:
+        return state, None, _submitted(state)
+    case, elsewhere = _case_of(run_id, state)
+    return state, case, elsewhere
 
 
 def _create(case, state, execute_on=None, holder_change=False):
