@@ -255,7 +255,7 @@ UTC_NOON = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     "lang, tz, stamp, day, money",
     [
-        ("pl", "Europe/Warsaw", "15.01.2025, 13:00 CET", "9.03.2025", f"1{NBSP}234,50{NBSP}zł"),
+        ("pl", "Europe/Warsaw", "15.01.2025, 13:00 CET", "09.03.2025", f"1{NBSP}234,50{NBSP}zł"),
         ("cs", "Europe/Prague", "15. 1. 2025 13:00 SEČ", "9. 3. 2025", f"1{NBSP}234,50{NBSP}Kč"),
         ("de", "America/New_York", "15.01.2025, 07:00 -0500", "09.03.2025", f"1.234,50{NBSP}€"),
         ("de", "Europe/Berlin", "15.01.2025, 13:00 MEZ", "09.03.2025", f"1.234,50{NBSP}€"),
