@@ -130,7 +130,8 @@ class TransferItem(db.Model):
     __tablename__ = "transfer_items"
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("transfer_requests.id"), index=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    # Indexed: the requests a service was ever in (staff search, API filter by domain).
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     old_owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     old_payer_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
