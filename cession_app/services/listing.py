@@ -3,9 +3,10 @@
 A page lists many services; in the template every label function, filter, macro call and
 attribute costs dozens of Python calls per row. Here the labels are translated once per
 kind and role, URLs are joined from one prefix, dates are formatted by the cached
-formatter, and a row without an open request or an unpaid payment request takes its
-badges (the ``_badges.html`` macro, the same one the service page shows) from the row
-before it in the same state. The template shows the results as they are.
+formatter, and a row without an unpaid payment request takes its badges (the
+``_badges.html`` macro, the same one the service page shows) from an earlier row in the
+same state and the same open request (or none), if there is one. The template shows the
+results as they are.
 """
 
 from flask import get_template_attribute, url_for
@@ -34,10 +35,11 @@ class Case:
 def my_services(account_id):
     """The cases of ``account_id``'s services, each with its rows (see module)."""
     cases = operations.services_by_case(account_id)
-    open_requests = operations.open_requests(s.id for ss in cases.values() for s in ss)
+    ids = (s.id for services in cases.values() for s in services)
+    open_requests = operations.open_request_marks(ids, account_id)
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
-    kinds, roles, plain_badges = {}, {}, {}
+    kinds, roles, shared_badges = {}, {}, {}
     found = []
     for domain, services in cases.items():
         case = Case(domain)
@@ -55,10 +57,11 @@ def my_services(account_id):
             row.expires = fmt_date(s.expires_on)
             open_request = open_requests.get(s.id)
             unpaid = operations.open_payment_requests(s)
-            if open_request is None and not unpaid:  # the badges depend on the state alone
-                if s.state not in plain_badges:
-                    plain_badges[s.state] = badges(s, None, unpaid, account_id)
-                row.badges = plain_badges[s.state]
+            if not unpaid:  # the badges depend on the state and the open request alone
+                key = (s.state, open_request and open_request.key)
+                if key not in shared_badges:
+                    shared_badges[key] = badges(s, open_request, unpaid, account_id)
+                row.badges = shared_badges[key]
             else:
                 row.badges = badges(s, open_request, unpaid, account_id)
             row.manage = operations.may_manage(account_id, s)
