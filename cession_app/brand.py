@@ -50,7 +50,7 @@ def current():
         name=cfg["BRAND_NAME"] or _l("Customer panel"),
         logo=cfg["BRAND_LOGO"],
         colour=cfg["BRAND_COLOR"],
-        support_email=support_address(),
+        support_email=support_address(kept=True),
         support_phone=cfg["SUPPORT_PHONE"],
         terms_url=cfg["TERMS_URL"],
         privacy_url=cfg["PRIVACY_URL"],
