@@ -197,6 +197,7 @@ def remember_language(code):
     return True
 
 
+@lru_cache(maxsize=256)  # a page formats many timestamps in the reader's one zone
 def _valid_zone(name):
     try:
         return ZoneInfo(name) if name else None
@@ -217,7 +218,7 @@ def select_timezone():
 
 def _zone(tz=None):
     if not tz:  # None, "" or a template's undefined variable: the reader's zone
-        return ZoneInfo(select_timezone())
+        return _valid_zone(select_timezone()) or ZoneInfo(select_timezone())
     if not isinstance(tz, str):
         return tz
     return _valid_zone(tz) or ZoneInfo(select_timezone())
