@@ -44,12 +44,20 @@ def services_by_case(account_id):
         .order_by(Service.domain, Service.kind, Service.id)
     )
     services = db.session.scalars(query).all()
-    # Owners and payers in one statement (not one per relationship), set on each service.
-    ids = {s.owner_id for s in services} | {s.payer_id for s in services}
-    people = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    # The other owners and payers in one statement (not one per relationship), set on each
+    # service; none when the account owns and pays them all. The account's own (the
+    # logged-in account, already in the session) is found there if ever asked for.
+    ids = ({s.owner_id for s in services} | {s.payer_id for s in services}) - {account_id}
+    people = (
+        {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+        if ids
+        else {}
+    )
     for service in services:
-        set_committed_value(service, "owner", people.get(service.owner_id))
-        set_committed_value(service, "payer", people.get(service.payer_id))
+        if service.owner_id in people:
+            set_committed_value(service, "owner", people[service.owner_id])
+        if service.payer_id in people:
+            set_committed_value(service, "payer", people[service.payer_id])
     cases = OrderedDict()
     for service in services:
         cases.setdefault(service.domain, []).append(service)
