@@ -557,6 +557,7 @@ def requests_page(account_id, page, per_page):
             joinedload(TransferRequest.to_account),
             selectinload(TransferRequest.items).selectinload(TransferItem.service),
             lazyload(TransferRequest.parties),
+            lazyload(TransferRequest.holder_changes),  # the overview does not show them
         )
         .order_by(TransferRequest.created_at.desc(), TransferRequest.id.desc())
     )
