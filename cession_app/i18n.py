@@ -216,6 +216,12 @@ def select_timezone():
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def reader_zone():
+    """The reader's time zone (template global): a page of many timestamps finds it once
+    and passes it to ``dt``."""
+    return _zone()
+
+
 def _zone(tz=None):
     if not tz:  # None, "" or a template's undefined variable: the reader's zone
         return _valid_zone(select_timezone()) or ZoneInfo(select_timezone())
@@ -382,6 +388,7 @@ def init_app(app):
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
+    app.jinja_env.globals["reader_zone"] = reader_zone
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 
