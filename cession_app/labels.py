@@ -31,16 +31,8 @@ def role_label(role):
     return ROLES.get(role, role)
 
 
-def kind_names(items):
-    """The kinds of a request's items as one line ("Webhosting, Domain"), translated."""
-    return ", ".join(str(kind_label(item.service.kind)) for item in items)
-
-
 def init_app(app):
     """Make the labels available in every template."""
     app.jinja_env.globals.update(
-        kind_label=kind_label,
-        kind_names=kind_names,
-        state_label=state_label,
-        role_label=role_label,
+        kind_label=kind_label, state_label=state_label, role_label=role_label
     )
