@@ -1,15 +1,12 @@
 """Service operations and the rights rules behind them."""
 
-from collections import OrderedDict
-
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, select, true
 from sqlalchemy.orm import lazyload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, blocking
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
+from ..models import TransferItem, TransferParty, TransferRequest
 
 
 class TerminationRefused(Exception):
@@ -33,35 +30,6 @@ def roles_of(account_id, service):
 def may_manage(account_id, service):
     """Only the owner may terminate a service or change its parameters."""
     return service.owner_id == account_id
-
-
-def services_by_case(account_id):
-    """The account's services (as owner or payer), grouped by business case (domain)."""
-    query = (
-        select(Service)
-        .where(or_(Service.owner_id == account_id, Service.payer_id == account_id))
-        .options(selectinload(Service.payment_requests))
-        .order_by(Service.domain, Service.kind, Service.id)
-    )
-    services = db.session.scalars(query).all()
-    # The other owners and payers in one statement (not one per relationship), set on each
-    # service; none when the account owns and pays them all. The account's own (the
-    # logged-in account, already in the session) is found there if ever asked for.
-    ids = ({s.owner_id for s in services} | {s.payer_id for s in services}) - {account_id}
-    people = (
-        {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
-        if ids
-        else {}
-    )
-    for service in services:
-        if service.owner_id in people:
-            set_committed_value(service, "owner", people[service.owner_id])
-        if service.payer_id in people:
-            set_committed_value(service, "payer", people[service.payer_id])
-    cases = OrderedDict()
-    for service in services:
-        cases.setdefault(service.domain, []).append(service)
-    return cases
 
 
 def open_payment_requests(service):
