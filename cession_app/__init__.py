@@ -22,7 +22,7 @@ def create_app(config=None):
     app.config.update(config_module.from_environ())
     app.config.update(config or {})
     _finish_config(app)
-    from . import assets, brand, errors, i18n, labels, security
+    from . import assets, brand, errors, i18n, labels, security, urls
 
     security.check_config(app.config)
     security.init_url_map(app)
@@ -31,6 +31,7 @@ def create_app(config=None):
     _register_cli(app)
     i18n.init_app(app)
     labels.init_app(app)
+    urls.init_app(app)
     brand.init_app(app)
     errors.init_app(app)
     security.init_app(app)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app
 
 from .i18n import lazy_gettext as _l
+from .urls import fixed_url
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -38,7 +39,7 @@ class Brand:
             return ""
         if self.logo.startswith("/"):
             return self.logo
-        return url_for("static", filename=self.logo)
+        return fixed_url("static", filename=self.logo)
 
 
 def current():
@@ -50,7 +51,7 @@ def current():
         name=cfg["BRAND_NAME"] or _l("Customer panel"),
         logo=cfg["BRAND_LOGO"],
         colour=cfg["BRAND_COLOR"],
-        support_email=support_address(),
+        support_email=support_address(kept=True),
         support_phone=cfg["SUPPORT_PHONE"],
         terms_url=cfg["TERMS_URL"],
         privacy_url=cfg["PRIVACY_URL"],

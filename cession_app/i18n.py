@@ -197,6 +197,7 @@ def remember_language(code):
     return True
 
 
+@lru_cache(maxsize=256)  # a page formats many timestamps in the reader's one zone
 def _valid_zone(name):
     try:
         return ZoneInfo(name) if name else None
@@ -215,9 +216,15 @@ def select_timezone():
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def reader_zone():
+    """The reader's time zone (template global): a page of many timestamps finds it once
+    and passes it to ``dt``."""
+    return _zone()
+
+
 def _zone(tz=None):
     if not tz:  # None, "" or a template's undefined variable: the reader's zone
-        return ZoneInfo(select_timezone())
+        return _valid_zone(select_timezone()) or ZoneInfo(select_timezone())
     if not isinstance(tz, str):
         return tz
     return _valid_zone(tz) or ZoneInfo(select_timezone())
@@ -381,6 +388,7 @@ def init_app(app):
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
+    app.jinja_env.globals["reader_zone"] = reader_zone
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 

@@ -65,11 +65,12 @@ def link(endpoint, **values):
     return current_app.config["BASE_URL"] + path
 
 
-def support_address():
-    """Where customers report abuse: SUPPORT_EMAIL, else the sender's address."""
+def support_address(*, kept=False):
+    """Where customers report abuse: SUPPORT_EMAIL, else the sender's address.
+    ``kept``: the setting as this process read it lately (``site_settings.get``)."""
     from . import site_settings  # it records audit events, which load the models
 
-    configured = site_settings.get("SUPPORT_EMAIL")
+    configured = site_settings.get("SUPPORT_EMAIL", kept=kept)
     return configured or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
 
 

@@ -71,3 +71,33 @@ def test_the_default_brand_is_neutral(app, client):
     assert "<title>Log in · Customer panel</title>" in page
     assert 'src="/static/brand/logo.svg?v=' in page
     assert "tel:" not in page and "Terms of service" not in page
+
+
+def test_pages_show_the_support_address_a_process_read_lately(app, client, make, monkeypatch):
+    """Outside tests a process keeps the settings pages show for a few seconds (the log-in
+    page then runs no SQL statement); a save shows at once in the process that made it."""
+    from sqlalchemy import event
+
+    from cession_app import site_settings
+    from cession_app.extensions import db
+
+    admin = make.account("admin", staff=True)
+    monkeypatch.setattr(site_settings, "_keep_seconds", lambda: 60)
+    assert "help@acme.test" in client.get("/login").text
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert "help@acme.test" in client.get("/login").text
+        assert statements == []
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    with app.test_request_context():
+        site_settings.save({"SUPPORT_EMAIL": "desk@acme.test"}, admin)
+        db.session.commit()
+    assert "desk@acme.test" in client.get("/login").text

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Service
-from . import bp, holder, operations
+from . import bp, holder, listing, operations
 from .forms import ParametersForm, TerminateForm
 
 
@@ -25,16 +25,7 @@ def _service_for(external_id, manage=False):
 @login_required
 def index():
     """My services, grouped by business case, with my role in each."""
-    cases = operations.services_by_case(current_user.id)
-    ids = [s.id for services in cases.values() for s in services]
-    return render_template(
-        "services/index.html",
-        cases=cases,
-        roles_of=operations.roles_of,
-        may_manage=operations.may_manage,
-        open_prs=operations.open_payment_requests,
-        open_requests=operations.open_requests(ids),
-    )
+    return render_template("services/index.html", cases=listing.my_services(current_user.id))
 
 
 @bp.route("/<external_id>", methods=["GET", "POST"])

@@ -400,8 +400,13 @@ class LinkRefused(Exception):
 
 def check_link(request_id, token):
     """The (request, party) a confirmation link is for, or LinkRefused saying why not."""
-    # A link lives as long as the longest lifetime a request may have been given.
-    days = current_app.config["TRANSFER_EXPIRY_DAYS"], site_settings.get("TRANSFER_EXPIRY_DAYS")
+    # A link lives as long as the longest lifetime a request may have been given. The
+    # setting as this process read it lately (no statement per link): the request's own
+    # expiry and state, read below, decide whether it may still be answered.
+    days = (
+        current_app.config["TRANSFER_EXPIRY_DAYS"],
+        site_settings.get("TRANSFER_EXPIRY_DAYS", kept=True),
+    )
     max_age = max(days) * 86400
     try:
         payload = tokens.load_token(CONFIRM_PURPOSE, token, max_age=max_age)

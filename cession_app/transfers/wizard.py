@@ -28,6 +28,7 @@ from .. import paging
 from ..addresses import ValidAddress
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
+from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.transfers import CHANGES
 from . import labels, operations, rules
@@ -555,9 +556,46 @@ def requests_page(account_id, page, per_page):
         .options(
             joinedload(TransferRequest.from_account),
             joinedload(TransferRequest.to_account),
-            selectinload(TransferRequest.items).selectinload(TransferItem.service),
+            # The overview shows neither; its items' domains and kinds: ``overview_lines``.
+            lazyload(TransferRequest.items),
             lazyload(TransferRequest.parties),
+            lazyload(TransferRequest.holder_changes),
         )
         .order_by(TransferRequest.created_at.desc(), TransferRequest.id.desc())
     )
     return paging.paginate(query, page, per_page)
+
+
+class OverviewLine:
+    """What the overview shows of a request's services: its domains (``domain_names``)
+    and the kinds of its items, each as one line."""
+
+    __slots__ = ("domains", "kinds")
+
+
+def overview_lines(requests):
+    """{request id: OverviewLine} for a page of requests, from one statement: the domain and
+    kind of each item, without loading the items and services (160 and 130 objects for
+    the bench's 50 requests)."""
+    found = {r.id: ([r.domain], []) for r in requests}
+    if not found:
+        return {}
+    rows = db.session.execute(
+        select(TransferItem.request_id, Service.domain, Service.kind)
+        .join(Service, Service.id == TransferItem.service_id)
+        .where(TransferItem.request_id.in_(list(found)))
+        .order_by(TransferItem.request_id, TransferItem.id)
+    )
+    kinds = {}
+    for request_id, domain, kind in rows:
+        domains, names = found[request_id]
+        domains.append(domain)
+        if kind not in kinds:
+            kinds[kind] = str(kind_label(kind))
+        names.append(kinds[kind])
+    lines = {}
+    for request_id, (domains, names) in found.items():
+        line = lines[request_id] = OverviewLine()
+        line.domains = ", ".join(dict.fromkeys(domains))
+        line.kinds = ", ".join(names)
+    return lines
