@@ -8,6 +8,14 @@ from cession_app.extensions import db
 from cession_app.models import Account, PaymentRequest, Service
 
 PASSWORD = "correct horse battery"
+
+# A provider's bank details (the payment page and the billing downloads need them).
+BANK = {
+    "BANK_ACCOUNT_HOLDER": "Acme Hosting s.r.o.",
+    "BANK_IBAN": "CZ65 0800 0000 1920 0014 5399",
+    "BANK_BIC": "GIBACZPX",
+    "BANK_ACCOUNT_NUMBER": "19-2000145399/0800",
+}
 _seq = itertools.count(1)
 
 

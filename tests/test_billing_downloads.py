@@ -10,14 +10,9 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import login
+from tests.factories import BANK
 
 NBSP = "\xa0"
-BANK = {
-    "BANK_ACCOUNT_HOLDER": "Acme Hosting s.r.o.",
-    "BANK_IBAN": "CZ65 0800 0000 1920 0014 5399",
-    "BANK_BIC": "GIBACZPX",
-    "BANK_ACCOUNT_NUMBER": "19-2000145399/0800",
-}
 
 
 @pytest.fixture

@@ -10,13 +10,7 @@ import segno
 import segno.helpers
 
 from cession_app.billing import payment
-
-BANK = {
-    "BANK_ACCOUNT_HOLDER": "Acme Hosting s.r.o.",
-    "BANK_IBAN": "CZ65 0800 0000 1920 0014 5399",
-    "BANK_BIC": "GIBACZPX",
-    "BANK_ACCOUNT_NUMBER": "19-2000145399/0800",
-}
+from tests.factories import BANK
 
 
 @pytest.fixture

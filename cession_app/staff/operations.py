@@ -112,8 +112,8 @@ def _search_customers(text, lower, domains):
     keys = [
         Account.code == lower,
         Account.number == text,
-        Account.login.in_({text, lower}),
-        Account.email.in_({text, lower}),
+        Account.login.in_(sorted({text, lower})),
+        Account.email.in_(sorted({text, lower})),
     ]
     ids = union(
         *(select(Account.id).where(key) for key in keys),
