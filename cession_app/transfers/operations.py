@@ -563,9 +563,6 @@ _LOAD_REQUEST = (
     select(TransferRequest)
     .where(TransferRequest.id == bindparam("request_id"))
     .options(
-        joinedload(TransferRequest.initiator),
-        joinedload(TransferRequest.from_account),
-        joinedload(TransferRequest.to_account),
         joinedload(TransferRequest.parties),
         selectinload(TransferRequest.items).joinedload(TransferItem.service),
         lazyload(TransferRequest.holder_changes),
