@@ -216,12 +216,6 @@ def select_timezone():
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
-def reader_zone():
-    """The reader's time zone (template global): a page of many timestamps finds it once
-    and passes it to ``dt``."""
-    return _zone()
-
-
 def _zone(tz=None):
     if not tz:  # None, "" or a template's undefined variable: the reader's zone
         return _valid_zone(select_timezone()) or ZoneInfo(select_timezone())
@@ -306,6 +300,28 @@ def fmt_date(value, fmt=None):
     return _format_date(value, _locale())
 
 
+def date_formatter():
+    """``fmt_date`` for the many dates (``date``, not timestamps) of one page: the reader's
+    language is found once, not per date."""
+    code = _locale()
+
+    def fmt(value):
+        return "" if value is None else _format_date(value, code)
+
+    return fmt
+
+
+def datetime_formatter(tz=None):
+    """``fmt_datetime`` for the many timestamps of one page, in ``tz`` (else the reader's
+    zone): the zone and the language are found once, not per timestamp."""
+    zone, code = _zone(tz), _locale()
+
+    def fmt(value):
+        return "" if value is None else _format_datetime(_aware(value), zone, code)
+
+    return fmt
+
+
 def fmt_money(amount, currency):
     """An amount with its currency, in the reader's locale (filter ``money``): "349,00 Kč",
     "1.234,50 €"; a code that stands for the symbol keeps a space from the number
@@ -388,7 +404,7 @@ def init_app(app):
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
-    app.jinja_env.globals["reader_zone"] = reader_zone
+    app.jinja_env.globals["datetime_formatter"] = datetime_formatter
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 

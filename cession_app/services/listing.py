@@ -17,7 +17,7 @@ from jinja2.utils import url_quote
 from sqlalchemy import and_, bindparam, or_, select, true
 
 from ..extensions import db
-from ..i18n import fmt_date
+from ..i18n import date_formatter
 from ..labels import kind_label, role_label
 from ..models import Account, PaymentRequest, Service, TransferItem, TransferParty
 from . import operations
@@ -150,6 +150,7 @@ def my_services(account_id):
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
     kinds, roles, shared_badges = {}, {}, {}
+    fmt_date = date_formatter()
     found = []
     for domain, services in cases.items():
         case = Case(domain)
