@@ -138,9 +138,10 @@ def babel_language_name(code):
 
 def _account():
     """The logged-in account of the current request, if any (never outside a request)."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user
-    return None
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()  # the proxy costs calls at every use
+    return user if user.is_authenticated else None
 
 
 def select_locale():
@@ -225,13 +226,22 @@ def _zone(tz=None):
 
 
 def _locale():
-    locale = current_locale()
-    return _code(locale) if locale is not None else current_app.config["DEFAULT_LOCALE"]
-
-
-@lru_cache(maxsize=64)
-def _code(locale):
-    return str(locale)
+    """The code of this context's locale, kept with it (hashing a Babel ``Locale`` for a
+    cache costs Python calls at every use)."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is None:
+        locale = get_locale()
+        if locale is None:
+            return current_app.config["DEFAULT_LOCALE"]
+        ctx = _babel_context()
+    kept = getattr(ctx, "cession_locale_code", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    code = str(locale)
+    if ctx is not None:
+        ctx.cession_locale_code = (locale, code)
+    return code
 
 
 @lru_cache(maxsize=64)
