@@ -250,6 +250,12 @@ def _babel_locale(code):
     return Locale.parse(code)
 
 
+def parsed_locale(code):
+    """Babel's ``Locale`` of a language code, parsed once per process: ``force_locale``
+    takes it as it is (given the code, it parses it again at every call)."""
+    return _babel_locale(code)
+
+
 def _aware(value):
     """Stored timestamps are UTC; a naive one is read as UTC, never as the server's time."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
