@@ -32,22 +32,29 @@ def paginate(query, page, per_page):
 
 
 class RowPagination(Pagination):
-    """A page of rows from a Core statement built once (``paginate_rows``)."""
+    """A page of rows from a Core statement built once (``paginate_rows``). The statement's
+    last column is the count of all its rows (``count() OVER ()``), so a page that has
+    rows needs no count statement."""
 
     def _query_items(self):
         args = self._query_args
         values = {**args["values"], "limit": self.per_page, "offset": self._query_offset}
-        return [args["make"](row) for row in db.session.execute(args["rows"], values)]
+        rows = db.session.execute(args["rows"], values).all()
+        self._total = rows[0][-1] if rows else None
+        return [args["make"](row) for row in rows]
 
     def _query_count(self):
+        if self._total is not None:
+            return self._total
         args = self._query_args
         return db.session.scalar(args["counted"], args["values"])
 
 
 def paginate_rows(rows, count, values, make, page, per_page):
     """One page of the Core statement ``rows`` (with ``limit`` and ``offset`` bind
-    parameters), each row made into an item by ``make``; ``count`` counts them all. As
-    ``paginate``: a page past the end shows the last page."""
+    parameters, and the count of all its rows as its last column), each row made into an
+    item by ``make``; ``count`` counts them when the page has no rows. As ``paginate``: a
+    page past the end shows the last page."""
     found = RowPagination(
         page=clamp(page), per_page=per_page, error_out=False,
         rows=rows, counted=count, values=values, make=make,

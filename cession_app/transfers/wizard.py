@@ -547,7 +547,8 @@ def summarize(case, state, initiator):
 def requests_page(account_id, page, per_page):
     """One page of the account's requests (as initiator or party), newest first, as
     ``OverviewRequest`` rows (the overview shows a few columns of each and its accounts'
-    names): one statement for the page, one for the count, both built once."""
+    names): one statement for the page and the count of all (another for the count only
+    when the page is empty), both built once."""
     return paging.paginate_rows(
         _OVERVIEW, _OVERVIEW_COUNT, {"account": account_id}, _overview_request, page, per_page
     )
@@ -610,6 +611,7 @@ def _overview_statements():
             source.c.code,
             target.c.name,
             target.c.code,
+            func.count().over(),
         )
         .join(source, source.c.id == table.c.from_account_id)
         .join(target, target.c.id == table.c.to_account_id)
