@@ -2,12 +2,14 @@
 
 import logging
 import os
+import select
 from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from . import config as config_module
 from .extensions import csrf, db, limiter, login_manager, mail
@@ -69,7 +71,9 @@ def _finish_config(app):
     )
     # Tests may add directories (";"-separated), e.g. a pseudo-locale catalog.
     cfg.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # No pool_pre_ping: it costs a round trip per request; a pooled connection the server
+    # closed is found at checkout without one (_drop_closed_connection).
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     if cfg.get("TESTING"):
@@ -85,6 +89,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_closed_connection(dbapi_connection, connection_record, connection_proxy):
+    """PostgreSQL: a pooled connection the server has closed is replaced, without a round trip.
+
+    An idle connection has nothing to read; when the server ends it (restart,
+    ``pg_terminate_backend``, idle timeout) it sends an error and closes the socket, so
+    the socket turns readable. The pool then connects anew (it retries a checkout that
+    raises DisconnectionError).
+    """
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise exc.DisconnectionError("the PostgreSQL connection is closed")
+    if select.select([dbapi_connection.pgconn.socket], [], [], 0)[0]:
+        raise exc.DisconnectionError("the PostgreSQL server ended the connection")
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"

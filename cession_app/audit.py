@@ -7,11 +7,12 @@ or command calls ``set_channel`` when it is not the default for its context.
 """
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
-from .models import AuditEvent
+from .models import Account, AuditEvent
 from .models.base import utcnow
 
 USER_AGENT_MAX = 300
@@ -83,10 +84,33 @@ def record_many(events):
 
 def events_of(object_type, object_id):
     """Every event of one object (with its actor), the oldest first: its history."""
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-        .options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.created_at, AuditEvent.id)
+    values = {"object_type": object_type, "object_id": str(object_id)}
+    events = db.session.scalars(_HISTORY, values).all()
+    _load_actors(events)
+    return events
+
+
+# Built once: its SQL is compiled and cached once too. The actors are not joined: most are
+# the parties a page has already loaded (the session's identity map has them).
+_HISTORY = (
+    select(AuditEvent)
+    .where(
+        AuditEvent.object_type == bindparam("object_type"),
+        AuditEvent.object_id == bindparam("object_id"),
     )
-    return db.session.scalars(query).all()
+    .options(lazyload(AuditEvent.actor))
+    .order_by(AuditEvent.created_at, AuditEvent.id)
+)
+
+
+def _load_actors(events):
+    """Read the events' actors the session does not hold yet, in one statement (or none)."""
+    session = db.session()
+    held = session.identity_map
+    missing = {
+        e.actor_id
+        for e in events
+        if e.actor_id is not None and identity_key(Account, e.actor_id) not in held
+    }
+    if missing:
+        session.scalars(select(Account).where(Account.id.in_(missing))).all()

@@ -138,9 +138,10 @@ def babel_language_name(code):
 
 def _account():
     """The logged-in account of the current request, if any (never outside a request)."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user
-    return None
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()  # the proxy costs calls at every use
+    return user if user.is_authenticated else None
 
 
 def select_locale():
@@ -216,12 +217,6 @@ def select_timezone():
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
-def reader_zone():
-    """The reader's time zone (template global): a page of many timestamps finds it once
-    and passes it to ``dt``."""
-    return _zone()
-
-
 def _zone(tz=None):
     if not tz:  # None, "" or a template's undefined variable: the reader's zone
         return _valid_zone(select_timezone()) or ZoneInfo(select_timezone())
@@ -231,19 +226,34 @@ def _zone(tz=None):
 
 
 def _locale():
-    locale = current_locale()
-    return _code(locale) if locale is not None else current_app.config["DEFAULT_LOCALE"]
-
-
-@lru_cache(maxsize=64)
-def _code(locale):
-    return str(locale)
+    """The code of this context's locale, kept with it (hashing a Babel ``Locale`` for a
+    cache costs Python calls at every use)."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is None:
+        locale = get_locale()
+        if locale is None:
+            return current_app.config["DEFAULT_LOCALE"]
+        ctx = _babel_context()
+    kept = getattr(ctx, "cession_locale_code", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    code = str(locale)
+    if ctx is not None:
+        ctx.cession_locale_code = (locale, code)
+    return code
 
 
 @lru_cache(maxsize=64)
 def _babel_locale(code):
     """Babel's Locale of a code, parsed once per process (formatters take it as it is)."""
     return Locale.parse(code)
+
+
+def parsed_locale(code):
+    """Babel's ``Locale`` of a language code, parsed once per process: ``force_locale``
+    takes it as it is (given the code, it parses it again at every call)."""
+    return _babel_locale(code)
 
 
 def _aware(value):
@@ -304,6 +314,28 @@ def fmt_date(value, fmt=None):
     if not isinstance(value, date):
         raise TypeError(f"not a date: {value!r}")
     return _format_date(value, _locale())
+
+
+def date_formatter():
+    """``fmt_date`` for the many dates (``date``, not timestamps) of one page: the reader's
+    language is found once, not per date."""
+    code = _locale()
+
+    def fmt(value):
+        return "" if value is None else _format_date(value, code)
+
+    return fmt
+
+
+def datetime_formatter(tz=None):
+    """``fmt_datetime`` for the many timestamps of one page, in ``tz`` (else the reader's
+    zone): the zone and the language are found once, not per timestamp."""
+    zone, code = _zone(tz), _locale()
+
+    def fmt(value):
+        return "" if value is None else _format_datetime(_aware(value), zone, code)
+
+    return fmt
 
 
 def fmt_money(amount, currency):
@@ -388,7 +420,7 @@ def init_app(app):
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
-    app.jinja_env.globals["reader_zone"] = reader_zone
+    app.jinja_env.globals["datetime_formatter"] = datetime_formatter
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 

@@ -14,19 +14,21 @@ from collections import OrderedDict
 
 from flask import get_template_attribute, url_for
 from jinja2.utils import url_quote
-from sqlalchemy import or_, select
+from sqlalchemy import and_, bindparam, or_, select, true
 
 from ..extensions import db
-from ..i18n import fmt_date
+from ..i18n import date_formatter
 from ..labels import kind_label, role_label
-from ..models import Account, PaymentRequest, Service
+from ..models import Account, PaymentRequest, Service, TransferItem, TransferParty
 from . import operations
+from .operations import OpenRequestMark
 
 
 class ListedService:
     """A service as My services shows it, read without the ORM (50 services are 50 rows,
     not 50 objects with their history): its columns, its owner and payer when they are
-    not the reader (else None), and its unpaid payment requests."""
+    not the reader (else None), the open request it is locked in (``OpenRequestMark``, or
+    None) and its unpaid payment requests (rows)."""
 
     __slots__ = (
         "id",
@@ -39,26 +41,75 @@ class ListedService:
         "state",
         "owner",
         "payer",
+        "open_request",
         "payment_requests",
     )
     COLUMNS = __slots__[:8]
 
 
+def _services_statement():
+    """The reader's services with the open request each is locked in and whether the
+    reader is one of its parties (a service is in one open request at most; an account
+    is a request's party once): one row a service, the reader's id bound as ``account``."""
+    table, item, party = Service.__table__, TransferItem.__table__, TransferParty.__table__
+    account = bindparam("account")
+    return (
+        select(*(table.c[name] for name in ListedService.COLUMNS), item.c.request_id, party.c.id)
+        .outerjoin(item, and_(item.c.service_id == table.c.id, item.c.active == true()))
+        .outerjoin(
+            party, and_(party.c.request_id == item.c.request_id, party.c.account_id == account)
+        )
+        .where(or_(table.c.owner_id == account, table.c.payer_id == account))
+        .order_by(table.c.domain, table.c.kind, table.c.id)
+    )
+
+
+def _unpaid_statement():
+    """The unpaid payment requests of the services the reader owns or pays (``account``),
+    as rows with what the badges show, the oldest first."""
+    pr, table = PaymentRequest.__table__, Service.__table__
+    account = bindparam("account")
+    return (
+        select(
+            pr.c.service_id,
+            pr.c.external_id,
+            pr.c.payer_id,
+            pr.c.amount,
+            pr.c.currency,
+            pr.c.due_on,
+        )
+        .join(table, table.c.id == pr.c.service_id)
+        .where(
+            or_(table.c.owner_id == account, table.c.payer_id == account),
+            pr.c.paid_on.is_(None),
+            pr.c.cancelled_on.is_(None),
+        )
+        .order_by(pr.c.issued_on, pr.c.id)
+    )
+
+
+# Built once: their SQL is compiled and cached once too.
+_SERVICES = _services_statement()
+_UNPAID = _unpaid_statement()
+_WIDTH = len(ListedService.COLUMNS)
+
+
 def services_by_case(account_id):
     """The account's services (as owner or payer) as ``ListedService``, grouped by business
-    case (domain): three statements (services, other owners and payers, unpaid payment
-    requests), whatever the number of services."""
-    table = Service.__table__
-    rows = db.session.execute(
-        select(*(table.c[name] for name in ListedService.COLUMNS))
-        .where(or_(table.c.owner_id == account_id, table.c.payer_id == account_id))
-        .order_by(table.c.domain, table.c.kind, table.c.id)
-    ).all()
+    case (domain): the services with their open requests, then their unpaid payment
+    requests, and other owners and payers only when there are some."""
+    values = {"account": account_id}
     services = []
-    for row in rows:
+    for row in db.session.execute(_SERVICES, values):
         service = ListedService()
-        for name, value in zip(ListedService.COLUMNS, row, strict=True):
+        for name, value in zip(ListedService.COLUMNS, row, strict=False):
             setattr(service, name, value)
+        request_id, party_id = row[_WIDTH], row[_WIDTH + 1]
+        service.open_request = (
+            None
+            if request_id is None
+            else OpenRequestMark(request_id, account_id, party_id is not None)
+        )
         service.owner = service.payer = None
         service.payment_requests = []
         services.append(service)
@@ -70,12 +121,7 @@ def services_by_case(account_id):
             service.payer = people.get(service.payer_id)
     if services:
         by_id = {s.id: s for s in services}
-        unpaid = db.session.scalars(
-            select(PaymentRequest)
-            .where(PaymentRequest.service_id.in_(list(by_id)), PaymentRequest.open_clause())
-            .order_by(PaymentRequest.issued_on, PaymentRequest.id)
-        )
-        for pr in unpaid:
+        for pr in db.session.execute(_UNPAID, values):
             by_id[pr.service_id].payment_requests.append(pr)
     cases = OrderedDict()
     for service in services:
@@ -101,11 +147,10 @@ class Case:
 def my_services(account_id):
     """The cases of ``account_id``'s services, each with its rows (see module)."""
     cases = services_by_case(account_id)
-    ids = (s.id for services in cases.values() for s in services)
-    open_requests = operations.open_request_marks(ids, account_id)
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
     kinds, roles, shared_badges = {}, {}, {}
+    fmt_date = date_formatter()
     found = []
     for domain, services in cases.items():
         case = Case(domain)
@@ -121,7 +166,7 @@ def my_services(account_id):
                 roles[mine] = ", ".join(str(role_label(r)) for r in mine)
             row.roles = roles[mine]
             row.expires = fmt_date(s.expires_on)
-            open_request = open_requests.get(s.id)
+            open_request = s.open_request
             unpaid = s.payment_requests  # the unpaid ones only
             if not unpaid:  # the badges depend on the state and the open request alone
                 key = (s.state, open_request and open_request.key)

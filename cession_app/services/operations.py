@@ -1,6 +1,6 @@
 """Service operations and the rights rules behind them."""
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import select, true
 from sqlalchemy.orm import lazyload, selectinload
 
 from .. import audit, blocking
@@ -73,28 +73,6 @@ class OpenRequestMark:
     def party_for(self, account_id):
         """True when ``account_id`` is the reader and a party of the request, else None."""
         return True if account_id == self._viewer and self._party else None
-
-
-def open_request_marks(service_ids, viewer_id):
-    """{service id: OpenRequestMark} of the open requests ``service_ids`` are locked in,
-    read in one statement without loading the requests (My services shows many)."""
-    ids = list(service_ids)
-    if not ids:
-        return {}
-    party = TransferParty.__table__
-    query = (
-        select(TransferItem.service_id, TransferItem.request_id, party.c.id)
-        .outerjoin(
-            party,
-            and_(party.c.request_id == TransferItem.request_id, party.c.account_id == viewer_id),
-        )
-        .where(TransferItem.active == true(), TransferItem.service_id.in_(ids))
-    )
-    found = {}
-    for service_id, request_id, party_id in db.session.execute(query):
-        if service_id not in found or party_id is not None:
-            found[service_id] = OpenRequestMark(request_id, viewer_id, party_id is not None)
-    return found
 
 
 def termination_reasons(service, *, open_request=None):

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..errors import render_error
 from ..extensions import limiter
-from ..i18n import fmt_date, select_timezone
+from ..i18n import fmt_date, parsed_locale, select_timezone
 from ..security import no_store
 from . import bp, labels, operations
 from . import record as transfer_record
@@ -231,7 +231,7 @@ def _link_locale(account):
     """A visitor who chose no language reads the link page in the party's language."""
     if current_user.is_authenticated or session.get("language"):
         return nullcontext()
-    return force_locale(account.language)
+    return force_locale(parsed_locale(account.language))
 
 
 @bp.route("/requests/<int:request_id>/respond/<token>", methods=["GET", "POST"])

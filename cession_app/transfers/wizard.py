@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from flask import session
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select, union
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy import bindparam, func, or_, select, union
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -545,25 +545,86 @@ def summarize(case, state, initiator):
 
 # ---------------------------------------------------------------- overview
 def requests_page(account_id, page, per_page):
-    """One page of the account's requests (as initiator or party), newest first."""
+    """One page of the account's requests (as initiator or party), newest first, as
+    ``OverviewRequest`` rows (the overview shows a few columns of each and its accounts'
+    names): one statement for the page and the count of all (another for the count only
+    when the page is empty), both built once."""
+    return paging.paginate_rows(
+        _OVERVIEW, _OVERVIEW_COUNT, {"account": account_id}, _overview_request, page, per_page
+    )
+
+
+class OverviewRequest:
+    """A request as the overview shows it, read as one row, not as ORM objects."""
+
+    __slots__ = (
+        "id",
+        "created_at",
+        "domain",
+        "state",
+        "execute_on",
+        "from_account_id",
+        "to_account_id",
+        "from_account",
+        "to_account",
+    )
+    COLUMNS = __slots__[:7]
+
+
+class OverviewAccount:
+    """An account as the overview names it."""
+
+    __slots__ = ("name", "code")
+
+    def __init__(self, name, code):
+        self.name, self.code = name, code
+
+
+def _overview_request(row):
+    found = OverviewRequest()
+    (
+        found.id,
+        found.created_at,
+        found.domain,
+        found.state,
+        found.execute_on,
+        found.from_account_id,
+        found.to_account_id,
+    ) = row[:7]
+    found.from_account = OverviewAccount(row[7], row[8])
+    found.to_account = OverviewAccount(row[9], row[10])
+    return found
+
+
+def _overview_statements():
+    account = bindparam("account")
     mine = union(
-        select(TransferParty.request_id).where(TransferParty.account_id == account_id),
-        select(TransferRequest.id).where(TransferRequest.initiator_id == account_id),
+        select(TransferParty.request_id).where(TransferParty.account_id == account),
+        select(TransferRequest.id).where(TransferRequest.initiator_id == account),
     )
-    query = (
-        select(TransferRequest)
-        .where(TransferRequest.id.in_(mine))
-        .options(
-            joinedload(TransferRequest.from_account),
-            joinedload(TransferRequest.to_account),
-            # The overview shows neither; its items' domains and kinds: ``overview_lines``.
-            lazyload(TransferRequest.items),
-            lazyload(TransferRequest.parties),
-            lazyload(TransferRequest.holder_changes),
+    table = TransferRequest.__table__
+    source, target = Account.__table__.alias("source"), Account.__table__.alias("target")
+    rows = (
+        select(
+            *(table.c[name] for name in OverviewRequest.COLUMNS),
+            source.c.name,
+            source.c.code,
+            target.c.name,
+            target.c.code,
+            func.count().over(),
         )
-        .order_by(TransferRequest.created_at.desc(), TransferRequest.id.desc())
+        .join(source, source.c.id == table.c.from_account_id)
+        .join(target, target.c.id == table.c.to_account_id)
+        .where(table.c.id.in_(mine))
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    return paging.paginate(query, page, per_page)
+    count = select(func.count()).select_from(mine.subquery())
+    return rows, count
+
+
+_OVERVIEW, _OVERVIEW_COUNT = _overview_statements()
 
 
 class OverviewLine:
