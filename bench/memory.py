@@ -3,9 +3,10 @@
 On a data set made by ``bench.generate`` (PROBE_JSON: ``{"probe": ...}`` as it returns), a
 fresh interpreter imports what a gunicorn worker imports (gunicorn's worker, then
 ``bench.wsgi_bench``), logs in as the probe through the real form (one argon2id hash),
-
-
-Unlike times, these figures are the same on a busy machine.
+then requests each measured page N times. It prints, as JSON, VmRSS and VmHWM
+(``/proc/self/status``, MB) and the number of modules after the import and after the
+pages, and the heavy modules that were imported. Unlike times, these figures are the same
+on a busy machine.
 """
 
 import json
