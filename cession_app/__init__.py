@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as config_module
-from .extensions import csrf, db, limiter, login_manager, mail
+from .extensions import csrf, db, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,6 @@ def _register_extensions(app):
     db.init_app(app)
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or app.config.get("TESTING"):
         init_migrations(app)
-    mail.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
