@@ -59,11 +59,13 @@ def child(paths, n, login, password):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body)
     form = {"login": login, "password": password, "csrf_token": token[1] if token else ""}
     assert client.post("/login", data=form, headers=headers).status_code == 302
+    found["log-in"] = status()
     anonymous = Client(app)
     for path, logged_in in paths:
         for _ in range(n):
             response = (client if logged_in else anonymous).get(path, headers=headers)
             assert response.status_code == 200, path
+        found[path.split("?")[0][:30]] = status()
     found["pages"] = {**status(), "modules": len(sys.modules)}
     found["heavy"] = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY or m in HEAVY)
     return found
