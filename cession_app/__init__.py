@@ -102,6 +102,10 @@ def init_migrations(app):
 
 def _register_extensions(app):
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .models.transfers import add_postgresql_options
+
+        add_postgresql_options()  # the models as the migrations made them (autogenerate)
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or app.config.get("TESTING"):
         init_migrations(app)
     csrf.init_app(app)

@@ -52,3 +52,4 @@ def test_import_wsgi_and_a_page_leave_the_heavy_modules_out(app):
     assert loaded == []
     if app.config["DATABASE_URL"].startswith("sqlite"):
         assert "psycopg" not in modules
+        assert "sqlalchemy.dialects.postgresql" not in modules
