@@ -1,12 +1,12 @@
-"""Memory of one web worker, in-process: ``python -m bench.memory URL PROBE_JSON [N]``.
+"""Memory of one web worker, in-process: ``python -m bench.memory URL [N]``.
 
-On a data set made by ``bench.generate`` (PROBE_JSON: ``{"probe": ...}`` as it returns), a
-fresh interpreter imports what a gunicorn worker imports (gunicorn's worker, then
-``bench.wsgi_bench``), logs in as the probe through the real form (one argon2id hash),
-then requests each measured page N times. It prints, as JSON, VmRSS and VmHWM
-(``/proc/self/status``, MB) and the number of modules after the import and after the
-pages, and the heavy modules that were imported. Unlike times, these figures are the same
-on a busy machine.
+On a data set made by ``make bench`` (``sqlite:////abs/path/bench/out/bench-large.sqlite``,
+or the PostgreSQL bench database) or ``bench.generate``, a fresh interpreter imports what a
+gunicorn worker imports (gunicorn's worker, then ``bench.wsgi_bench``), logs in as the
+probe through the real form (one argon2id hash), then requests each measured page N times.
+It prints, as JSON, VmRSS and VmHWM (``/proc/self/status``, MB) after the import, the
+log-in and each page, the number of modules, and the heavy modules that were imported.
+Unlike times, these figures are the same on a busy machine.
 """
 
 import json
@@ -100,13 +100,14 @@ def measure(url, data, n=20):
 
 
 def main(argv=None):
-    """Print the figures for the data set at URL (probe read from the JSON file PROBE)."""
+    """Print the figures for the data set at URL (after ``make bench``, or ``generate``)."""
+    from .generate import PASSWORD, PROBE_LOGIN
+    from .profile_pages import _probe
+
     argv = sys.argv[1:] if argv is None else argv
-    url, probe_file = argv[0], argv[1]
-    n = int(argv[2]) if len(argv) > 2 else 20
-    with open(probe_file) as f:
-        data = json.load(f)
-    print(json.dumps(measure(url, data, n), indent=1))
+    url, n = argv[0], int(argv[1]) if len(argv) > 1 else 20
+    probe = {**_probe(url), "login": PROBE_LOGIN, "password": PASSWORD}
+    print(json.dumps(measure(url, {"probe": probe}, n), indent=1))
 
 
 if __name__ == "__main__":
