@@ -253,7 +253,7 @@ def figures_for(backend, raw, plan):
         )
         _row(rows, backend, "last confirmation -> executed: max", lat["max_s"], unit="s")
     rss, rss_now = pages_l.get("rss_mb"), pages_l.get("rss_now_mb")
-    # The peak comes from log-in: argon2id is memory-hard by design (19 MiB per hash).
+    # The peak comes from log-in: argon2id is memory-hard by design (7 MiB per hash).
     _row(
         rows,
         backend,

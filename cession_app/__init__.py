@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from . import config as config_module
-from .extensions import csrf, db, limiter, login_manager, mail
+from .extensions import csrf, db, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,9 +123,12 @@ def init_migrations(app):
 
 def _register_extensions(app):
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .models.transfers import add_postgresql_options
+
+        add_postgresql_options()  # the models as the migrations made them (autogenerate)
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or app.config.get("TESTING"):
         init_migrations(app)
-    mail.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)

@@ -8,7 +8,6 @@ other control character (they would let an address add headers to a mail).
 
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from wtforms.validators import StopValidation
 
@@ -62,6 +61,9 @@ def _validated(value):
             "too_long",
             _("An e-mail address can be at most %(max)d characters long.", max=MAX_LENGTH),
         )
+    # Imported when an address is checked, not by every web worker at start.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         info = validate_email(
             value,

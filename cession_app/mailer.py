@@ -28,10 +28,9 @@ from urllib.parse import urlsplit
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
-from flask_mail import Message
 from sqlalchemy import func, inspect, or_, select, update
 
-from . import addresses, i18n, smtp
+from . import addresses, i18n
 from .extensions import db
 from .i18n import LazyText
 from .i18n import lazy_gettext as _l
@@ -398,6 +397,8 @@ def deliver_pending(limit=50, interrupt=None):
     ``interrupt``: asked before each message after the first; when it answers true the
     rest waits for the next pass (the worker stops for a transfer that became due).
     """
+    from . import smtp  # smtplib and Flask-Mail: the worker's, not a web worker's
+
     ids = due_ids(limit)
     if not ids:
         return 0
@@ -414,6 +415,8 @@ def deliver_pending(limit=50, interrupt=None):
 
 def deliver(message, transport):
     """Send one claimed message and record the outcome; 1 when sent, else 0."""
+    from . import smtp
+
     try:
         fill(message)
     except Exception as exc:  # a template error or a record gone: it will never render
@@ -446,6 +449,8 @@ def _envelope_sender():
 
 def _prepare(message):
     """(recipient, bytes) of a stored message, or smtp.Permanent saying why it cannot go."""
+    from . import smtp
+
     try:
         recipient = addresses.normalize(message.recipient)
     except addresses.AddressInvalid as exc:
@@ -455,6 +460,10 @@ def _prepare(message):
 
 
 def _as_flask_message(message, recipient):
+    from flask_mail import Mail, Message
+
+    if "mail" not in current_app.extensions:
+        Mail(current_app)  # its settings (MAIL_*), read once; web workers never get here
     mail = Message(
         subject=message.subject,
         recipients=[recipient],

@@ -2,10 +2,12 @@
 log-in names as for known ones (no user enumeration by timing)."""
 
 import pytest
+from argon2 import PasswordHasher
 from werkzeug.security import generate_password_hash
 
 from cession_app import passwords
 from cession_app.accounts import operations
+from cession_app.config import SETTINGS
 from cession_app.extensions import db
 from tests.conftest import login
 from tests.factories import PASSWORD
@@ -74,3 +76,28 @@ def test_unknown_names_and_accounts_without_password_hash_a_dummy(client, make, 
 
 def test_the_dummy_hash_has_the_configured_cost(app):
     assert not passwords.needs_rehash(passwords.dummy_hash())
+
+
+def test_the_default_cost_is_owasps_7_mib_option():
+    """m=7168 KiB, t=5, p=1: OWASP's equivalent of m=19456, t=2, p=1 with a third of the
+    memory per log-in."""
+    assert passwords._cost() == (5, 7168, 1)
+
+
+def test_a_hash_of_the_earlier_default_cost_is_rehashed_at_log_in(app, client, make):
+    """Hashes made with the earlier default (19 MiB, 2 passes) are replaced at the next
+    successful log-in by one of the current default cost; a failed log-in changes nothing."""
+    for name in SETTINGS:
+        if name.startswith("PASSWORD_HASH_"):
+            app.config[name] = SETTINGS[name][0]
+    acc = make.account("novak")
+    old = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(PASSWORD)
+    acc.password_hash = old
+    db.session.commit()
+    assert login(client, "novak", "wrong").status_code == 200
+    db.session.refresh(acc)
+    assert acc.password_hash == old
+    assert login(client, "novak").status_code == 302
+    db.session.refresh(acc)
+    assert acc.password_hash.startswith("$argon2id$v=19$m=7168,t=5,p=1$")
+    assert acc.check_password(PASSWORD) and not passwords.needs_rehash(acc.password_hash)
