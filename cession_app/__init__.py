@@ -104,7 +104,9 @@ def _drop_closed_connection(dbapi_connection, connection_record, connection_prox
         return
     if dbapi_connection.closed or dbapi_connection.broken:
         raise exc.DisconnectionError("the PostgreSQL connection is closed")
-    if select.select([dbapi_connection.pgconn.socket], [], [], 0)[0]:
+    poller = select.poll()  # not select.select: it fails on descriptors above 1023
+    poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+    if poller.poll(0):
         raise exc.DisconnectionError("the PostgreSQL server ended the connection")
 
 
