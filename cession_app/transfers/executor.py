@@ -117,13 +117,18 @@ def claim_batch(today, size, request_ids=None):
             _due(TransferRequest.execute_on, today),
             *([TransferRequest.id.in_(request_ids)] if request_ids is not None else []),
         )
-        .order_by(TransferRequest.id)
         .limit(size)
         .options(selectinload(TransferRequest.items), selectinload(TransferRequest.parties))
         .execution_options(populate_existing=True)
     )
-    if not ops._is_sqlite():
-        query = query.with_for_update(skip_locked=True, of=TransferRequest)
+    if ops._is_sqlite():
+        return db.session.scalars(query.order_by(TransferRequest.id)).all()
+    # "id + 0": PostgreSQL would otherwise walk the primary key from the oldest request and
+    # filter out every ended one (100k rows at 1M services, 15 ms a claim); this way it reads
+    # the confirmed ones by the state index and sorts them.
+    query = query.order_by(TransferRequest.id + 0).with_for_update(
+        skip_locked=True, of=TransferRequest
+    )
     return db.session.scalars(query).all()
 
 
