@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, mailer
 from ..extensions import db
 from ..holder import operations as holder
 from ..models import Account, AuditEvent, Service, TransferItem, TransferRequest
@@ -145,7 +145,20 @@ def _read_batch(batch):
     )
     for service_id, request_id in db.session.execute(query):
         holders.setdefault(service_id, set()).add(request_id)
+    events = _events_of([request.id for request in batch])
+    account_ids = set()
+    for request in batch:
+        account_ids |= transfer_record.account_ids(request, events.get(request.id, []))
+    return SimpleNamespace(
+        services=services, holders=holders, events=events, codes=_codes(batch, account_ids)
+    )
+
+
+def _events_of(request_ids):
+    """The recorded events of requests, the oldest first: {request id: [rows]}."""
     events = {}
+    if not request_ids:
+        return events
     query = (
         select(
             AuditEvent.object_id,
@@ -157,23 +170,24 @@ def _read_batch(batch):
         )
         .where(
             AuditEvent.object_type == "transfer",
-            AuditEvent.object_id.in_([str(r.id) for r in batch]),
+            AuditEvent.object_id.in_([str(request_id) for request_id in request_ids]),
         )
         .order_by(AuditEvent.id)
     )
     for row in db.session.execute(query):
         events.setdefault(int(row.object_id), []).append(row)
-    account_ids = set()
-    for request in batch:
-        account_ids |= transfer_record.account_ids(request, events.get(request.id, []))
-    # Loaded into the session: the mails' recipients and the records' codes come from here.
-    accounts = db.session.scalars(select(Account).where(Account.id.in_(account_ids))).all()
-    return SimpleNamespace(
-        services=services,
-        holders=holders,
-        events=events,
-        codes={a.id: a.code for a in accounts},
-    )
+    return events
+
+
+def _codes(batch, account_ids):
+    """{account id: code} for the records: the parties' accounts are loaded with the batch
+    (the mails' recipients too); any other is read, in one statement."""
+    codes = {party.account_id: party.account.code for r in batch for party in r.parties}
+    missing = account_ids - codes.keys()
+    if missing:
+        query = select(Account.id, Account.code).where(Account.id.in_(missing))
+        codes.update(db.session.execute(query).all())
+    return codes
 
 
 def _lock_services(service_ids):
@@ -276,38 +290,34 @@ def _ended(request, state, details, now):
 
 
 def _write_ends(ended, known):
-    """The end events, records and mails of the batch's requests, written together."""
+    """The end events, records and mails of the batch's requests: one INSERT each."""
+    # The batch's changes first, and the rows its holder tasks added (their events are part
+    # of the records, and they keep coming before the end's events and mails).
+    db.session.flush()
+    holder_events = _events_of(
+        [r.id for r, state, _details, _at in ended if r.holder_change and state == "executed"]
+    )
     channel = audit.current_channel()
+    records, mails = [], []
     for request, state, _details, at in ended:
         events = known.events.get(request.id, [])
         if request.holder_change and state == "executed":
-            events = _events_now(request)  # the holder tasks recorded events of their own
+            events = holder_events.get(request.id, [])
         end_event = SimpleNamespace(
             created_at=at, action=f"transfer_{state}", actor_id=None, channel=channel, ip=None
         )
-        data = transfer_record.content_of(request, [*events, end_event], known.codes)
-        transfer_record.freeze(request, data)
-        ops.queue_end_mails(request)
+        records.append(
+            (request, transfer_record.content_of(request, [*events, end_event], known.codes))
+        )
+        mails += ops.end_mails(request)
+    transfer_record.freeze_batch(records)
+    mailer.queue_batch(mails)
     audit.record_many(
         [
             (f"transfer_{state}", "transfer", request.id, details, at)
             for request, state, details, at in ended
         ]
     )
-
-
-def _events_now(request):
-    return db.session.execute(
-        select(
-            AuditEvent.created_at,
-            AuditEvent.action,
-            AuditEvent.actor_id,
-            AuditEvent.channel,
-            AuditEvent.ip,
-        )
-        .where(AuditEvent.object_type == "transfer", AuditEvent.object_id == str(request.id))
-        .order_by(AuditEvent.id)
-    ).all()
 
 
 def _fail_alone(request_id, today):
