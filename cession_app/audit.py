@@ -82,13 +82,17 @@ def record_many(events):
         return
     endpoints = webhooks.enabled_endpoints()
     actions = [row["action"] for row in rows]
-    written = insert(AuditEvent.__table__)
+    table = AuditEvent.__table__
     if not any(webhooks.wanting(action, endpoints) for action in set(actions)):
-        db.session.execute(written, rows)
+        db.session.execute(insert(table), rows)
         return
-    # The deliveries name their events: the ids, in the order of the rows.
-    written = written.returning(AuditEvent.__table__.c.id, sort_by_parameter_order=True)
-    ids = db.session.scalars(written, rows).all()
+    # The deliveries name their events, so the ids come back, in the order of the rows:
+    # PostgreSQL keeps it (sort_by_parameter_order); SQLite (for which SQLAlchemy would keep
+    # it by inserting row by row) numbers the rows of an INSERT one after the other in their
+    # order, the writer alone, so the ids sorted are in that order too.
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    written = insert(table).returning(table.c.id, sort_by_parameter_order=not sqlite)
+    ids = sorted(db.session.scalars(written, rows))
     webhooks.queue_batch(zip(ids, actions, strict=True), endpoints)
 
 
