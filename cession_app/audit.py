@@ -7,7 +7,7 @@ or command calls ``set_channel`` when it is not the default for its context.
 """
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.util import identity_key
 
@@ -57,29 +57,44 @@ def record(action, object_type, object_id, actor=None, channel=None, **details):
 
 
 def record_many(events):
-    """Add several events at once (the executor's batch), reading the webhook endpoints once.
+    """Write several events with one INSERT (the executor's batch), and their webhook
+    deliveries with one more, reading the endpoints once (caller commits).
 
     ``events``: (action, object_type, object_id, details, when) tuples, without an actor.
     """
     from .webhooks import operations as webhooks
 
-    endpoints = webhooks.enabled_endpoints()
     channel = current_channel()
-    made = [
-        AuditEvent(
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            channel=channel,
-            details=details,
-            created_at=when or utcnow(),
-        )
+    rows = [
+        {
+            "actor_id": None,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "channel": channel,
+            "ip": None,
+            "user_agent": None,
+            "details": details,
+            "created_at": when or utcnow(),
+        }
         for action, object_type, object_id, details, when in events
     ]
-    db.session.add_all(made)
-    for event in made:
-        webhooks.queue(event, endpoints)
-    return made
+    if not rows:
+        return
+    endpoints = webhooks.enabled_endpoints()
+    actions = [row["action"] for row in rows]
+    table = AuditEvent.__table__
+    if not any(webhooks.wanting(action, endpoints) for action in set(actions)):
+        db.session.execute(insert(table), rows)
+        return
+    # The deliveries name their events, so the ids come back, in the order of the rows:
+    # PostgreSQL keeps it (sort_by_parameter_order); SQLite (for which SQLAlchemy would keep
+    # it by inserting row by row) numbers the rows of an INSERT one after the other in their
+    # order, the writer alone, so the ids sorted are in that order too.
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    written = insert(table).returning(table.c.id, sort_by_parameter_order=not sqlite)
+    ids = sorted(db.session.scalars(written, rows))
+    webhooks.queue_batch(zip(ids, actions, strict=True), endpoints)
 
 
 def events_of(object_type, object_id):

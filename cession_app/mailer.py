@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import func, insert, inspect, or_, select, update
 
 from . import addresses, i18n
 from .extensions import db
@@ -84,31 +84,52 @@ def queue(template, subject, recipient, account=None, language=None, timezone=No
     return message
 
 
+def queue_batch(mails):
+    """``queue`` for several mails with one INSERT (the executor's batch; caller commits).
+
+    ``mails``: the arguments of ``queue`` for each mail, as dicts. Nothing is returned: the
+    rows are written at once, not kept in the session.
+    """
+    rows = [_row(**mail) for mail in mails]
+    if rows:
+        db.session.execute(insert(_outbox), rows)
+
+
 def render(template, subject, recipient, account=None, language=None, timezone=None, **context):
     """The message ``queue`` would add, not added (also to spend the same time on a request
-    that must not reveal that nobody gets a mail).
+    that must not reveal that nobody gets a mail)."""
+    return OutboxMessage(
+        **_row(template, subject, recipient, account, language, timezone, **context)
+    )
+
+
+def _row(template, subject, recipient, account=None, language=None, timezone=None, **context):
+    """The outbox row of a mail, by column: what ``render`` and ``queue_batch`` write.
 
     Its values are kept to be rendered at delivery; a value that cannot be kept as JSON
     (a record not stored yet, an unknown type) makes it rendered now instead.
     """
     language = language or (account.language if account else None)
     language = language or current_app.config["DEFAULT_LOCALE"]
-    timezone = timezone or (account.timezone if account else None)
-    message = OutboxMessage(
-        recipient=recipient,
-        account_id=account.id if account else None,
-        template=template,
-        language=language,
-        timezone=timezone,
-    )
+    row = {
+        "recipient": recipient,
+        "account_id": account.id if account else None,
+        "template": template,
+        "language": language,
+        "timezone": timezone or (account.timezone if account else None),
+        "context": None,
+        "subject": None,
+        "text_body": None,
+        "html_body": None,
+    }
     try:
-        message.context = json.dumps(
+        row["context"] = json.dumps(
             {"subject": pack(subject), "values": pack(context)}, separators=(",", ":")
         )
     except Unpackable:
-        parts = _render(template, subject, account, language, timezone, context)
-        message.subject, message.text_body, message.html_body = parts
-    return message
+        parts = _render(template, subject, account, language, row["timezone"], context)
+        row["subject"], row["text_body"], row["html_body"] = parts
+    return row
 
 
 def render_parts(message):

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, select
 
 from cession_app.extensions import db
-from cession_app.models import Service, TransferRecord
+from cession_app.models import Service, TransferRecord, WebhookDelivery
 from cession_app.transfers import executor, operations
+from cession_app.webhooks import operations as webhooks
 from tests.lifecycle_helpers import audit_actions, fresh, outbox
 from tests.test_worker import confirmed_request, in_threads
 
@@ -92,6 +94,56 @@ def test_a_request_whose_owner_changed_fails_in_the_batch_the_others_execute(app
     assert json.loads(fresh(req.id).failure_reason)["reasons"][0]["code"] == "changed"
     for other, other_web, svoboda in made[1:]:
         assert_executed_once(other, other_web, svoboda)
+
+
+def statements_of(run):
+    """How many SQL statements ``run()`` sends."""
+    counted = []
+
+    def count(*_args):
+        counted.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(counted)
+
+
+def test_a_batch_sends_as_many_statements_for_six_requests_as_for_two(app, make):
+    webhooks.create_endpoint("https://hooks.example/all")  # its deliveries are written too
+    db.session.commit()
+    counts, executed = [], []
+    for first, n in ((0, 2), (10, 6)):
+        for i in range(first, first + n):
+            confirmed_request(make, i)
+        db.session.commit()
+        counts.append(statements_of(lambda: executed.append(operations.execute_due(50))))
+    assert executed == [2, 6]
+    assert counts[0] == counts[1]
+
+
+def test_a_batch_queues_each_end_for_the_endpoints_that_want_it_in_order(app, make):
+    every = webhooks.create_endpoint("https://hooks.example/all")
+    failures = webhooks.create_endpoint("https://hooks.example/failures", ["transfer_failed"])
+    db.session.commit()
+    made = confirmed_requests(make, 3)
+    db.session.get(Service, made[0][1].id).owner_id = make.account("outsider").id
+    db.session.commit()
+    assert operations.execute_due(50) == 2
+    ends = [
+        (d.endpoint_id, d.event.action, int(d.event.object_id))
+        for d in db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))
+        if d.event.action in ("transfer_executed", "transfer_failed")
+    ]
+    first, second, third = (req.id for req, _, _ in made)
+    assert ends == [
+        (every.id, "transfer_failed", first),
+        (failures.id, "transfer_failed", first),
+        (every.id, "transfer_executed", second),
+        (every.id, "transfer_executed", third),
+    ]
 
 
 def test_batches_of_two_execute_everything(app, app_config, make):

@@ -1114,25 +1114,21 @@ def queue_end_mails(request, staff_reason=None):
 
     ``staff_reason``: the provider's support ended it, and says why.
     """
-    subject = _end_subject(request)
+    for mail in end_mails(request, staff_reason):
+        mailer.queue(**mail)
+
+
+def end_mails(request, staff_reason=None):
+    """The mails of ``queue_end_mails``, as ``mailer.queue``'s arguments (the executor writes
+    a batch's with ``mailer.queue_batch``)."""
+    mail = {"template": "request_ended", "subject": _end_subject(request), "request": request}
     details_url = mailer.link("transfers.detail", request_id=request.id)
+    mails = []
     for party in request.parties:
         account = db.session.get(Account, party.account_id)
-        mailer.queue_to_account(
-            "request_ended",
-            subject,
-            account,
-            request=request,
-            details_url=details_url,
-            staff_reason=staff_reason,
-        )
+        to = {"recipient": account.email, "account": account, "details_url": details_url}
+        mails.append({**mail, **to, "staff_reason": staff_reason})
     if request.notify_email:
-        mailer.queue(
-            "request_ended",
-            subject,
-            request.notify_email,
-            language=request.notify_language,
-            request=request,
-            details_url=None,
-            staff_reason=staff_reason,
-        )
+        to = {"recipient": request.notify_email, "language": request.notify_language}
+        mails.append({**mail, **to, "details_url": None, "staff_reason": staff_reason})
+    return mails

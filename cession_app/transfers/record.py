@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .. import labels as service_labels
 from ..extensions import db
@@ -155,6 +155,19 @@ def freeze(request, data=None):
     record = TransferRecord(request_id=request.id, content=data, sha256=digest(data))
     db.session.add(record)
     return record
+
+
+def freeze_batch(records):
+    """``freeze`` for several requests with one INSERT (the executor's batch; caller commits).
+
+    ``records``: (request, content) pairs, the content built by the caller (``content_of``).
+    """
+    rows = [
+        {"request_id": request.id, "content": data, "sha256": digest(data)}
+        for request, data in records
+    ]
+    if rows:
+        db.session.execute(insert(TransferRecord.__table__), rows)
 
 
 def record_of(request):
