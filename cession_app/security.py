@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_talisman import Talisman
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
@@ -54,6 +55,79 @@ class IdConverter(IntegerConverter):
         if len(value.lstrip("-0")) > len(str(MAX_ID)):
             raise ValidationError()
         return super().to_python(value)
+
+
+class SecurityHeaders(Talisman):
+    """Talisman's headers, worked out once per view: its options are fixed while a process
+    runs, yet Talisman rebuilt every header (the policy string too) on every request.
+
+    Only Strict-Transport-Security depends on the request (sent over HTTPS only). With a
+    CSP nonce (not used here) or HTTPS forced, Talisman's own steps run as before.
+    """
+
+    def init_app(self, app, **options):
+        """Talisman's, then the session cookie setting it would apply on every request."""
+        super().init_app(app, **options)
+        self._fixed = {}  # endpoint -> (headers before HSTS, headers after it)
+        if self.session_cookie_secure and not app.debug:
+            app.config["SESSION_COOKIE_SECURE"] = True
+
+    def _dynamic(self):
+        return self.content_security_policy_nonce_in or self._get_local_options()["force_https"]
+
+    def _force_https(self):
+        if self._fixed_for(request.endpoint) is None:
+            return super()._force_https()
+        return None
+
+    def _make_nonce(self):
+        if self._fixed_for(request.endpoint) is None:
+            super()._make_nonce()
+
+    def _fixed_for(self, endpoint):
+        """The view's fixed headers; None when they depend on the request."""
+        if endpoint not in self._fixed:
+            self._fixed[endpoint] = None if self._dynamic() else self._work_out()
+        return self._fixed[endpoint]
+
+    def _work_out(self):
+        options, before, after = self._get_local_options(), Headers(), Headers()
+        self._set_feature_policy_headers(before, options)
+        self._set_permissions_policy_headers(before, options)
+        self._set_document_policy_headers(before, options)
+        self._set_frame_options_headers(before, options)
+        self._set_content_security_policy_headers(before, options)
+        self._set_referrer_policy_headers(after)
+        hsts = Headers()
+        self._set_hsts_headers_always(hsts)
+        return list(before.items()), list(hsts.items()), list(after.items())
+
+    def _set_hsts_headers_always(self, headers):
+        if not self.strict_transport_security:
+            return
+        value = f"max-age={self.strict_transport_security_max_age}"
+        if self.strict_transport_security_include_subdomains:
+            value += "; includeSubDomains"
+        if self.strict_transport_security_preload:
+            value += "; preload"
+        headers["Strict-Transport-Security"] = value
+
+    def _set_response_headers(self, response):
+        fixed = self._fixed_for(request.endpoint)
+        if fixed is None:
+            return super()._set_response_headers(response)
+        before, hsts, after = fixed
+        headers = response.headers
+        for name, value in before:
+            headers[name] = value
+        if hsts and (
+            request.is_secure or request.headers.get("X-Forwarded-Proto", "http") == "https"
+        ):
+            for name, value in hsts:
+                headers[name] = value
+        for name, value in after:
+            headers[name] = value
+        return response
 
 
 def view_policy(**options):
@@ -181,7 +255,7 @@ def init_app(app):
     """Headers, proxies and input checks, from the settings."""
     cfg = app.config
     secure = cfg["BASE_URL"].startswith("https://")
-    app.extensions["talisman"] = Talisman(
+    app.extensions["talisman"] = SecurityHeaders(
         app,
         force_https=False,  # the proxy in front redirects to HTTPS; BASE_URL says which
         frame_options="DENY",
