@@ -106,3 +106,12 @@ def test_sessions_are_stored_as_digests_with_device(client, make):
     assert key not in row.key_digest and len(row.key_digest) == 64
     assert row.user_agent.startswith("Mozilla/5.0") and row.ip == "127.0.0.1"
     assert row.account_id == db.session.scalar(select(Account.id).filter_by(login="novak"))
+
+
+def test_a_visitors_session_is_not_sent_again_on_every_page(client):
+    """The log-in form's CSRF token is kept in the session; pages after the first leave the
+    session as it is (Flask-Login's strong protection guards sessions with an account)."""
+    assert "session=" in client.get("/login").headers.get("Set-Cookie", "")
+    again = client.get("/login")
+    assert again.status_code == 200
+    assert again.headers.getlist("Set-Cookie") == []
