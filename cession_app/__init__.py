@@ -121,18 +121,12 @@ def _skip_idle_limit_check(app):
     """Flask-Limiter checks every request for limits of the whole app, of a blueprint or met
     earlier on the endpoint (a page of 7,000 Python calls spent 170 on it); our limits are on
     views, checked by their decorators. The check runs only while such a limit exists."""
-    check, manager = limiter._check_request_limit, limiter.limit_manager
+    from .security import limits_everywhere
+
+    check = limiter._check_request_limit
 
     def check_request_limit():
-        if (
-            manager._default_limits
-            or manager._application_limits
-            or manager._blueprint_limits
-            or manager._endpoint_hints
-            or limiter._meta_limits
-        ):
-            return check()
-        return None
+        return check() if limits_everywhere() else None
 
     funcs = app.before_request_funcs[None]
     if check in funcs:  # not when limits are off (RATELIMIT_ENABLED)

@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import sys
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, request
@@ -27,6 +28,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from .errors import InvalidCharacters
+from .extensions import limiter
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -136,6 +138,39 @@ def view_policy(**options):
     def decorator(view):
         view.talisman_view_options = options
         return view
+
+    return decorator
+
+
+def limits_everywhere():
+    """Whether a limit covers more than the views that declare their own: Flask-Limiter's
+    default, application, blueprint or meta limits, or a limit met earlier on an endpoint
+    (none unless the settings add one, e.g. ``RATELIMIT_DEFAULT``)."""
+    manager = limiter.limit_manager
+    return bool(
+        manager._default_limits
+        or manager._application_limits
+        or manager._blueprint_limits
+        or manager._endpoint_hints
+        or limiter._meta_limits
+    )
+
+
+def limit_posts(limit_value):
+    """``limiter.limit(limit_value, methods=["POST"])`` for a page that is also shown by GET:
+    showing it does not go through Flask-Limiter (which looked for limits on every view of
+    the log-in page, about 280 Python calls, to find none) unless ``limits_everywhere``."""
+
+    def decorator(view):
+        limited = limiter.limit(limit_value, methods=["POST"])(view)
+
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if request.method == "POST" or limits_everywhere():
+                return limited(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return checked
 
     return decorator
 

@@ -128,6 +128,8 @@ def test_a_limit_on_every_page_still_applies(app, app_config):
     other = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per minute"})
     try:
         client = other.test_client()
+        assert [client.get("/").status_code for _ in range(3)] == [302, 302, 429]
+        # a page with a limit on its form (POST) only: its GET too
         assert [client.get("/password/forgot").status_code for _ in range(3)] == [200, 200, 429]
     finally:
         limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
