@@ -19,7 +19,8 @@ from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from markupsafe import escape
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from wtforms.i18n import messages_path
 
 from .config import LANGUAGES
@@ -367,6 +368,16 @@ class WTFormsMessages:
 WTFORMS_MESSAGES = WTFormsMessages()
 
 
+@pass_context
+def _template_gettext(context, string, **variables):
+    """Jinja's newstyle ``gettext``: the message as Markup where autoescaping, its
+    placeholders filled in (escaped), ``%%`` written as ``%``."""
+    text = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if variables or "%" in text else text
+
+
 def _template_globals():
     return {
         "LANGUAGES": languages(),
@@ -386,6 +397,8 @@ def init_app(app):
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    # ``_()`` and ``{% trans %}`` in one call, not Jinja's four (``_`` looks ``gettext`` up).
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
     app.jinja_env.globals["reader_zone"] = reader_zone
