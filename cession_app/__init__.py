@@ -2,6 +2,7 @@
 
 import logging
 import os
+from inspect import CO_COROUTINE
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -15,20 +16,33 @@ from .extensions import csrf, db, limiter, login_manager, mail
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class CessionFlask(Flask):
+    """Flask, with its check for ``async def`` views and hooks made cheap: it runs for every
+    hook of every request (about 20 a page, ``inspect.iscoroutinefunction`` each)."""
+
+    def ensure_sync(self, func):
+        """``func`` itself when its code is not a coroutine's; else Flask's answer."""
+        code = getattr(func, "__code__", None)
+        if code is not None and not code.co_flags & CO_COROUTINE:
+            return func
+        return super().ensure_sync(func)
+
+
 def create_app(config=None):
     """Build the app: settings from the environment, then ``config`` on top (tests)."""
     load_dotenv(ROOT / ".env")
-    app = Flask(__name__, static_folder=str(ROOT / "static"), instance_relative_config=True)
+    app = CessionFlask(__name__, static_folder=str(ROOT / "static"), instance_relative_config=True)
     app.config.update(config_module.from_environ())
     app.config.update(config or {})
     _finish_config(app)
-    from . import assets, brand, errors, i18n, labels, security, urls
+    from . import assets, brand, errors, i18n, labels, security, templating, urls
 
     security.check_config(app.config)
     security.init_url_map(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    templating.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
     urls.init_app(app)
