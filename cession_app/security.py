@@ -20,8 +20,9 @@ import sys
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, g, request, session
 from flask_talisman import Talisman
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -260,9 +261,8 @@ def init_url_map(app):
     app.url_map.converters["int"] = IdConverter
 
 
-def _values_of_request():
-    yield request.path
-    for source in (request.args, request.form):
+def _values_of(sources):
+    for source in sources:
         for key, values in source.lists():
             yield key
             yield from values
@@ -270,13 +270,45 @@ def _values_of_request():
 
 def _check_input():
     """Too many fields: 413 (any encoding, as MAX_FORM_PARTS does for multipart); NUL and
-    other control characters belong to no form field: a clear 400 page."""
-    fields = sum(len(values) for _, values in request.form.lists())
-    if fields > current_app.config["MAX_FORM_PARTS"]:
-        raise RequestEntityTooLarge()
-    for value in _values_of_request():
+    other control characters belong to no form field: a clear 400 page.
+
+    A request without a Content-Type has no form (Werkzeug parses none): its form is not
+    looked at, nor its query string when it has none."""
+    sources = [request.args] if request.environ.get("QUERY_STRING") else []
+    if request.environ.get("CONTENT_TYPE"):
+        form = request.form
+        fields = sum(len(values) for _, values in form.lists())
+        if fields > current_app.config["MAX_FORM_PARTS"]:
+            raise RequestEntityTooLarge()
+        sources.append(form)
+    if FORBIDDEN_CHARACTERS.search(request.path):
+        raise InvalidCharacters()
+    for value in _values_of(sources):
         if FORBIDDEN_CHARACTERS.search(value):
             raise InvalidCharacters()
+
+
+# Signed CSRF tokens kept per process: {session's raw token: signed token}, at most this many.
+CSRF_KEPT = 2048
+
+
+def _kept_csrf_token():
+    """Flask-WTF signs the session's CSRF token anew on every page (about 150 Python calls);
+    tokens never expire here (WTF_CSRF_TIME_LIMIT None), so a session's signed token is
+    kept and given to Flask-WTF (``g``) before the page asks for it."""
+    cfg = current_app.config
+    name = cfg["WTF_CSRF_FIELD_NAME"]
+    raw = session.get(name)
+    if raw is None or cfg["WTF_CSRF_TIME_LIMIT"] is not None or name in g:
+        return
+    kept = current_app.extensions.setdefault("cession_csrf_tokens", {})
+    token = kept.get(raw)
+    if token is None:
+        if len(kept) >= CSRF_KEPT:
+            kept.clear()
+        kept[raw] = generate_csrf()  # signs, and sets g for this request
+    else:
+        setattr(g, name, token)
 
 
 def _no_store(response):
@@ -303,5 +335,6 @@ def init_app(app):
         hops = cfg["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.before_request(_check_input)
+    app.before_request(_kept_csrf_token)
     warn_about_limit_storage(cfg)
     app.after_request(_no_store)
