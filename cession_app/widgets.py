@@ -9,6 +9,8 @@ keeps the widget's settings (``hide_value``, ``multiple``, ``step``...); widgets
 twin render as before.
 """
 
+from functools import lru_cache
+
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import widgets
@@ -19,13 +21,21 @@ def html_params(**kwargs):
     """WTForms' ``html_params``, the same output: attributes sorted by name, values escaped."""
     params = []
     for key, value in sorted(kwargs.items()):
-        key = clean_key(key)
         if value is True:
-            params.append(str(escape(key)))
+            params.append(_attribute(key))
         elif value is not False:
-            # escape() leaves a quote in Markup as it is; inside an attribute it must not end it
-            params.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            text = escape(value)
+            # escape() leaves HTML (Markup, lazy text) as it is: a quote there would end the value
+            if type(value) is not str and '"' in text:
+                text = str(text).replace('"', "&quot;")
+            params.append(f'{_attribute(key)}="{text}"')
     return Markup(" ".join(params))
+
+
+@lru_cache(maxsize=256)  # names come from the code (id, class_, aria_describedby...)
+def _attribute(key):
+    """An attribute's name as WTForms writes it (``class_`` -> ``class``), escaped."""
+    return str(escape(clean_key(key)))
 
 
 def _flag_attrs(widget, field, kwargs):
