@@ -35,7 +35,7 @@ def create_app(config=None):
     app.config.update(config_module.from_environ())
     app.config.update(config or {})
     _finish_config(app)
-    from . import assets, brand, errors, i18n, labels, security, templating, urls
+    from . import assets, brand, errors, i18n, labels, security, session_cookie, templating, urls
 
     security.check_config(app.config)
     security.init_url_map(app)
@@ -43,6 +43,7 @@ def create_app(config=None):
     _register_blueprints(app)
     _register_cli(app)
     templating.init_app(app)
+    session_cookie.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
     urls.init_app(app)

@@ -115,3 +115,23 @@ def test_a_visitors_session_is_not_sent_again_on_every_page(client):
     again = client.get("/login")
     assert again.status_code == 200
     assert again.headers.getlist("Set-Cookie") == []
+
+
+def test_a_kept_session_cookie_still_ages_and_a_forged_one_is_refused(
+    app, client, make, log_in, monkeypatch
+):
+    """The cookie's content is kept per process after it verified once, not its validity:
+    past PERMANENT_SESSION_LIFETIME it is empty, and a changed cookie is checked anew."""
+    from cession_app import session_cookie
+
+    make.account("novak")
+    log_in("novak")
+    assert _signed_in(client) and _signed_in(client)  # the second read is the kept one
+    value = client.get_cookie("session").value
+    forged = app.test_client()
+    forged.set_cookie("session", value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert not _signed_in(forged)
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = session_cookie.time.time() + lifetime + 5
+    monkeypatch.setattr(session_cookie.time, "time", lambda: later)
+    assert not _signed_in(client)
