@@ -16,9 +16,10 @@ from babel import Locale, support
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, get_currency_symbol
 from flask import current_app, g, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString
-from flask_login import current_user
+from flask_login.utils import _get_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from wtforms.i18n import messages_path
@@ -31,10 +32,11 @@ from .extensions import babel
 # Flask-Babel finds the catalog anew at every call (several context lookups, ~10 us); a page
 # of 50 rows makes hundreds of calls. The catalog of the context's locale is kept with it.
 def _babel_context():
-    try:
-        return g._flask_babel
-    except (AttributeError, RuntimeError):  # not created yet, or outside an app context
+    # Flask's context variable, not the ``g`` proxy: a page asks hundreds of times.
+    app_context = _cv_app.get(None)
+    if app_context is None:  # outside an app context
         return None
+    return app_context.g.__dict__.get("_flask_babel")  # None: not created yet
 
 
 def current_locale():
@@ -139,9 +141,10 @@ def babel_language_name(code):
 
 def _account():
     """The logged-in account of the current request, if any (never outside a request)."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user
-    return None
+    if not has_request_context():
+        return None
+    account = _get_user()  # the object itself: the caller reads it, not the proxy, again
+    return account if account.is_authenticated else None
 
 
 def select_locale():
