@@ -6,6 +6,7 @@ from wtforms import (
     DateField,
     IntegerField,
     PasswordField,
+    RadioField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -46,16 +47,19 @@ class Sample(widgets.Form):
         "Grouped",
         choices=[SelectChoice("x", "X", optgroup="G1"), SelectChoice("y", "Y", optgroup='G "2"')],
     )
+    pick = RadioField("Pick", choices=[SelectChoice("p", 'P "1"'), SelectChoice("q", "Q")])
     many = SelectMultipleField("Many", choices=[SelectChoice("1", "One"), SelectChoice("2", "Two")])
     submit = SubmitField(_l("Log in"))
 
 
 def test_every_field_renders_as_with_wtforms(app):
     data = {"text": 'x"<y>', "secret": "s3cret", "agree": "y", "notes": "a\nb<c>", "kind": "b"}
-    data.update(many=["2"], grouped="y", count="7", when="2026-01-02", query="q&q")
+    data.update(pick="q", many=["2"], grouped="y", count="7", when="2026-01-02", query="q&q")
     with app.test_request_context(method="POST", data=data):
         form = Sample()
         form.validate()
         for field in form:
             for attrs in ({}, {"class_": "wide", "autofocus": True, "aria_invalid": "true"}):
                 assert field(**attrs) == field.widget(field, **attrs), field.name
+        for option in form.pick:  # a radio list renders its buttons through the form too
+            assert option() == option.widget(option)
