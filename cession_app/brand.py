@@ -43,15 +43,29 @@ class Brand:
 
 
 def current():
-    """The brand of this installation (BRAND_NAME empty: "Customer panel", translated)."""
+    """The brand of this installation (BRAND_NAME empty: "Customer panel", translated).
+
+    Kept per process and support address in production, where the settings do not change
+    while it runs (the support address may: staff edit it); built every time in debug and
+    tests."""
     from .mailer import support_address
 
-    cfg = current_app.config
+    app = current_app
+    email = support_address(kept=True)
+    if app.debug or app.testing:
+        return _brand(app.config, email)
+    kept = app.extensions.get("cession_brand")
+    if kept is None or kept.support_email != email:
+        kept = app.extensions["cession_brand"] = _brand(app.config, email)
+    return kept
+
+
+def _brand(cfg, support_email):
     return Brand(
         name=cfg["BRAND_NAME"] or _l("Customer panel"),
         logo=cfg["BRAND_LOGO"],
         colour=cfg["BRAND_COLOR"],
-        support_email=support_address(kept=True),
+        support_email=support_email,
         support_phone=cfg["SUPPORT_PHONE"],
         terms_url=cfg["TERMS_URL"],
         privacy_url=cfg["PRIVACY_URL"],

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 
+from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,8 +25,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class SessionLoginManager(LoginManager):
+    """Flask-Login's, with its "strong" protection checked only for a session that has an
+    account in it.
+
+    Flask-Login took any non-empty session without its identifier (a visitor's, which holds
+    the CSRF token of the log-in form) for a stolen one: it emptied it, so the session cookie
+    was signed and sent again and the remember cookie (never used here) deleted, on every
+    page a visitor opened.
+    """
+
+    def _session_protection_failed(self):
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
 db = SQLAlchemy(model_class=Base)
 babel = Babel()
 csrf = CSRFProtect()
-login_manager = LoginManager()
+login_manager = SessionLoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

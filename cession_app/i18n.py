@@ -16,10 +16,12 @@ from babel import Locale, support
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, get_currency_symbol
 from flask import current_app, g, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString
-from flask_login import current_user
-from markupsafe import escape
+from flask_login.utils import _get_user
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from wtforms.i18n import messages_path
 
 from .config import LANGUAGES
@@ -30,10 +32,11 @@ from .extensions import babel
 # Flask-Babel finds the catalog anew at every call (several context lookups, ~10 us); a page
 # of 50 rows makes hundreds of calls. The catalog of the context's locale is kept with it.
 def _babel_context():
-    try:
-        return g._flask_babel
-    except (AttributeError, RuntimeError):  # not created yet, or outside an app context
+    # Flask's context variable, not the ``g`` proxy: a page asks hundreds of times.
+    app_context = _cv_app.get(None)
+    if app_context is None:  # outside an app context
         return None
+    return app_context.g.__dict__.get("_flask_babel")  # None: not created yet
 
 
 def current_locale():
@@ -140,8 +143,8 @@ def _account():
     """The logged-in account of the current request, if any (never outside a request)."""
     if not has_request_context():
         return None
-    user = current_user._get_current_object()  # the proxy costs calls at every use
-    return user if user.is_authenticated else None
+    account = _get_user()  # the object itself: the caller reads it, not the proxy, again
+    return account if account.is_authenticated else None
 
 
 def select_locale():
@@ -399,6 +402,16 @@ class WTFormsMessages:
 WTFORMS_MESSAGES = WTFormsMessages()
 
 
+@pass_context
+def _template_gettext(context, string, **variables):
+    """Jinja's newstyle ``gettext``: the message as Markup where autoescaping, its
+    placeholders filled in (escaped), ``%%`` written as ``%``."""
+    text = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if variables or "%" in text else text
+
+
 def _template_globals():
     return {
         "LANGUAGES": languages(),
@@ -418,6 +431,8 @@ def init_app(app):
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    # ``_()`` and ``{% trans %}`` in one call, not Jinja's four (``_`` looks ``gettext`` up).
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
     app.jinja_env.globals["datetime_formatter"] = datetime_formatter

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import current_app, g, render_template
@@ -70,7 +71,13 @@ def support_address(*, kept=False):
     from . import site_settings  # it records audit events, which load the models
 
     configured = site_settings.get("SUPPORT_EMAIL", kept=kept)
-    return configured or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return configured or address_of(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+@lru_cache(maxsize=16)  # every page's footer shows it: parsed once per value, not per page
+def address_of(sender):
+    """The address of a sender like "Name <a@b.cz>"."""
+    return parseaddr(sender)[1]
 
 
 def queue(template, subject, recipient, account=None, language=None, timezone=None, **context):
@@ -465,7 +472,7 @@ def deliver(message, transport):
 
 
 def _envelope_sender():
-    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return address_of(current_app.config["MAIL_DEFAULT_SENDER"])
 
 
 def _prepare(message):

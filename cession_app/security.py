@@ -17,15 +17,19 @@ import os
 import re
 import shlex
 import sys
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, g, request, session
 from flask_talisman import Talisman
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from .errors import InvalidCharacters
+from .extensions import limiter
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -56,12 +60,118 @@ class IdConverter(IntegerConverter):
         return super().to_python(value)
 
 
+class SecurityHeaders(Talisman):
+    """Talisman's headers, worked out once per view: its options are fixed while a process
+    runs, yet Talisman rebuilt every header (the policy string too) on every request.
+
+    Only Strict-Transport-Security depends on the request (sent over HTTPS only). With a
+    CSP nonce (not used here) or HTTPS forced, Talisman's own steps run as before.
+    """
+
+    def init_app(self, app, **options):
+        """Talisman's, then the session cookie setting it would apply on every request."""
+        super().init_app(app, **options)
+        self._fixed = {}  # endpoint -> (headers before HSTS, headers after it)
+        if self.session_cookie_secure and not app.debug:
+            app.config["SESSION_COOKIE_SECURE"] = True
+
+    def _dynamic(self):
+        return self.content_security_policy_nonce_in or self._get_local_options()["force_https"]
+
+    def _force_https(self):
+        if self._fixed_for(request.endpoint) is None:
+            return super()._force_https()
+        return None
+
+    def _make_nonce(self):
+        if self._fixed_for(request.endpoint) is None:
+            super()._make_nonce()
+
+    def _fixed_for(self, endpoint):
+        """The view's fixed headers; None when they depend on the request."""
+        if endpoint not in self._fixed:
+            self._fixed[endpoint] = None if self._dynamic() else self._work_out()
+        return self._fixed[endpoint]
+
+    def _work_out(self):
+        options, before, after = self._get_local_options(), Headers(), Headers()
+        self._set_feature_policy_headers(before, options)
+        self._set_permissions_policy_headers(before, options)
+        self._set_document_policy_headers(before, options)
+        self._set_frame_options_headers(before, options)
+        self._set_content_security_policy_headers(before, options)
+        self._set_referrer_policy_headers(after)
+        hsts = Headers()
+        self._set_hsts_headers_always(hsts)
+        return list(before.items()), list(hsts.items()), list(after.items())
+
+    def _set_hsts_headers_always(self, headers):
+        if not self.strict_transport_security:
+            return
+        value = f"max-age={self.strict_transport_security_max_age}"
+        if self.strict_transport_security_include_subdomains:
+            value += "; includeSubDomains"
+        if self.strict_transport_security_preload:
+            value += "; preload"
+        headers["Strict-Transport-Security"] = value
+
+    def _set_response_headers(self, response):
+        fixed = self._fixed_for(request.endpoint)
+        if fixed is None:
+            return super()._set_response_headers(response)
+        before, hsts, after = fixed
+        headers = response.headers
+        for name, value in before:
+            headers[name] = value
+        if hsts and (
+            request.is_secure or request.headers.get("X-Forwarded-Proto", "http") == "https"
+        ):
+            for name, value in hsts:
+                headers[name] = value
+        for name, value in after:
+            headers[name] = value
+        return response
+
+
 def view_policy(**options):
     """Per-view header options (e.g. ``content_security_policy``), as Talisman takes them."""
 
     def decorator(view):
         view.talisman_view_options = options
         return view
+
+    return decorator
+
+
+def limits_everywhere():
+    """Whether a limit covers more than the views that declare their own: Flask-Limiter's
+    default, application, blueprint or meta limits, or a limit met earlier on an endpoint
+    (none unless the settings add one, e.g. ``RATELIMIT_DEFAULT``)."""
+    manager = limiter.limit_manager
+    return bool(
+        manager._default_limits
+        or manager._application_limits
+        or manager._blueprint_limits
+        or manager._endpoint_hints
+        or limiter._meta_limits
+    )
+
+
+def limit_posts(limit_value):
+    """``limiter.limit(limit_value, methods=["POST"])`` for a page that is also shown by GET:
+    showing it does not go through Flask-Limiter (which looked for limits on every view of
+    the log-in page, about 280 Python calls, to find none) unless ``limits_everywhere``."""
+
+    def decorator(view):
+        limited = limiter.limit(limit_value, methods=["POST"])(view)
+
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if request.method == "POST" or limits_everywhere():
+                return limited(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return checked
 
     return decorator
 
@@ -151,9 +261,8 @@ def init_url_map(app):
     app.url_map.converters["int"] = IdConverter
 
 
-def _values_of_request():
-    yield request.path
-    for source in (request.args, request.form):
+def _values_of(sources):
+    for source in sources:
         for key, values in source.lists():
             yield key
             yield from values
@@ -161,13 +270,45 @@ def _values_of_request():
 
 def _check_input():
     """Too many fields: 413 (any encoding, as MAX_FORM_PARTS does for multipart); NUL and
-    other control characters belong to no form field: a clear 400 page."""
-    fields = sum(len(values) for _, values in request.form.lists())
-    if fields > current_app.config["MAX_FORM_PARTS"]:
-        raise RequestEntityTooLarge()
-    for value in _values_of_request():
+    other control characters belong to no form field: a clear 400 page.
+
+    A request without a Content-Type has no form (Werkzeug parses none): its form is not
+    looked at, nor its query string when it has none."""
+    sources = [request.args] if request.environ.get("QUERY_STRING") else []
+    if request.environ.get("CONTENT_TYPE"):
+        form = request.form
+        fields = sum(len(values) for _, values in form.lists())
+        if fields > current_app.config["MAX_FORM_PARTS"]:
+            raise RequestEntityTooLarge()
+        sources.append(form)
+    if FORBIDDEN_CHARACTERS.search(request.path):
+        raise InvalidCharacters()
+    for value in _values_of(sources):
         if FORBIDDEN_CHARACTERS.search(value):
             raise InvalidCharacters()
+
+
+# Signed CSRF tokens kept per process: {session's raw token: signed token}, at most this many.
+CSRF_KEPT = 2048
+
+
+def _kept_csrf_token():
+    """Flask-WTF signs the session's CSRF token anew on every page (about 150 Python calls);
+    tokens never expire here (WTF_CSRF_TIME_LIMIT None), so a session's signed token is
+    kept and given to Flask-WTF (``g``) before the page asks for it."""
+    cfg = current_app.config
+    name = cfg["WTF_CSRF_FIELD_NAME"]
+    raw = session.get(name)
+    if raw is None or cfg["WTF_CSRF_TIME_LIMIT"] is not None or name in g:
+        return
+    kept = current_app.extensions.setdefault("cession_csrf_tokens", {})
+    token = kept.get(raw)
+    if token is None:
+        if len(kept) >= CSRF_KEPT:
+            kept.clear()
+        kept[raw] = generate_csrf()  # signs, and sets g for this request
+    else:
+        setattr(g, name, token)
 
 
 def _no_store(response):
@@ -181,7 +322,7 @@ def init_app(app):
     """Headers, proxies and input checks, from the settings."""
     cfg = app.config
     secure = cfg["BASE_URL"].startswith("https://")
-    app.extensions["talisman"] = Talisman(
+    app.extensions["talisman"] = SecurityHeaders(
         app,
         force_https=False,  # the proxy in front redirects to HTTPS; BASE_URL says which
         frame_options="DENY",
@@ -194,5 +335,6 @@ def init_app(app):
         hops = cfg["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.before_request(_check_input)
+    app.before_request(_kept_csrf_token)
     warn_about_limit_storage(cfg)
     app.after_request(_no_store)

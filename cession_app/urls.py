@@ -14,6 +14,7 @@ in production, where static files and templates do not change while a process ru
 from flask import current_app, request, url_for
 from werkzeug.routing import IntegerConverter
 
+_FIXED = "cession_fixed_urls"  # app.extensions: {(mount point, endpoint, *values): URL}
 # A number no record has, that the int converter writes as it is (no zero-padding, no sign).
 _MARK = 7_364_019_283_746_501
 
@@ -37,10 +38,12 @@ def url_builder(endpoint, name, **values):
 
 def fixed_url(endpoint, **values):
     """``url_for(endpoint, **values)``, kept per process in production (see module)."""
-    app = current_app
-    if app.debug or app.testing:
-        return url_for(endpoint, **values)
-    kept = app.extensions.setdefault("cession_fixed_urls", {})
+    app = current_app._get_current_object()
+    kept = app.extensions.get(_FIXED)
+    if kept is None:
+        if app.debug or app.testing:
+            return url_for(endpoint, **values)
+        kept = app.extensions[_FIXED] = {}
     key = (request.script_root, endpoint, *sorted(values.items()))
     url = kept.get(key)
     if url is None:

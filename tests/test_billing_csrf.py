@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 import pytest
+from flask import g
 
 from cession_app.extensions import db
 from cession_app.models import TaxDocumentRequest
@@ -47,3 +48,18 @@ def test_tax_document_request_without_token_changes_nothing(client, make):
     url = f"/billing/transfers/{transfer.id}/tax-documents/PR-7"
     assert client.post(url).status_code == 400
     assert db.session.scalar(db.select(TaxDocumentRequest)) is None
+
+
+def test_a_sessions_token_is_signed_once_and_still_checked(app, client, make):
+    """A session's signed token is kept (never expires here); another session has its own,
+    and a token of one session does not work in another."""
+    make.account("owner")
+    first = TOKEN.search(client.get("/login").get_data(as_text=True)).group(1)
+    assert TOKEN.search(client.get("/login").get_data(as_text=True)).group(1) == first
+    g.pop("csrf_token", None)  # the tests' app context outlives requests; a worker's does not
+    other = app.test_client()
+    theirs = TOKEN.search(other.get("/login").get_data(as_text=True)).group(1)
+    assert theirs != first
+    data = {"login": "owner", "password": make.PASSWORD}
+    assert other.post("/login", data={**data, "csrf_token": first}).status_code == 400
+    assert client.post("/login", data={**data, "csrf_token": first}).status_code == 302

@@ -1,7 +1,6 @@
 """Forms of the accounts pages."""
 
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from .. import i18n
 from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
+from ..widgets import Form
 from . import rules, timezones
 
 
@@ -17,7 +17,7 @@ def language_choices():
     return [SelectChoice(code, i18n.language_name(code)) for code in i18n.languages()]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Log-in name and password."""
 
     login = StringField(_l("Login name"), validators=[DataRequired()])
@@ -25,7 +25,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     """The account's language and time zone."""
 
     language = SelectField(_l("Language"))
@@ -39,7 +39,7 @@ class PreferencesForm(FlaskForm):
         self.timezone.choices = timezones.grouped_choices(get_locale() or "en", current)
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switcher shown on every page."""
 
     language = SelectField(_l("Language"), validators=[DataRequired()])
@@ -49,7 +49,7 @@ class LanguageForm(FlaskForm):
         self.language.choices = language_choices()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     """Ask for a set-password link by login name or e-mail."""
 
     identifier = StringField(
@@ -58,7 +58,7 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """A new password, typed twice; ``account`` is whose it will be (for the rules)."""
 
     password = PasswordField(
@@ -99,7 +99,7 @@ class ChangePasswordForm(NewPasswordForm):
         super().__init__(account, *args, prefix="pw", **kwargs)
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     """My data: a new contact e-mail (confirmed from that mailbox) and the current password."""
 
     email = StringField(
@@ -112,13 +112,13 @@ class ChangeEmailForm(FlaskForm):
         super().__init__(*args, prefix="mail", **kwargs)
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A button that changes something (CSRF only): confirm, undo, sign out."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     """Log-in, second step: a code from the authenticator app, or a recovery code."""
 
     code = StringField(
@@ -129,7 +129,7 @@ class SecondFactorForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class TwoFactorSetupForm(FlaskForm):
+class TwoFactorSetupForm(Form):
     """Enrolment: the first code the app shows, to prove it has the secret."""
 
     code = StringField(
@@ -138,7 +138,7 @@ class TwoFactorSetupForm(FlaskForm):
     submit = SubmitField(_l("Turn on two-factor authentication"))
 
 
-class TwoFactorOffForm(FlaskForm):
+class TwoFactorOffForm(Form):
     """Turn two-factor off: the current password and a code."""
 
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
@@ -152,7 +152,7 @@ class TwoFactorOffForm(FlaskForm):
         super().__init__(*args, prefix="tfoff", **kwargs)
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(Form):
     """New recovery codes: a code first."""
 
     code = StringField(

@@ -21,7 +21,7 @@ from .. import audit, i18n, mailer
 from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..models import Account
-from ..security import no_store
+from ..security import limit_posts, no_store
 from . import bp, oidc, operations, sessions, throttle, two_factor
 from . import sso as sso_links
 from .forms import (
@@ -66,7 +66,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limit_posts(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login():
     """Log in with login name and password."""
     if current_user.is_authenticated:
@@ -120,7 +120,7 @@ def _pending_account():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limit_posts(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login_code():
     """Log-in, second step: the code from the authenticator app (or a recovery code)."""
     account = _pending_account()
@@ -466,7 +466,7 @@ def set_language():
 
 # ---------------------------------------------------------------- forgot / set password
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@limit_posts(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"])
 def forgot_password():
     """Ask for a link to set a new password; the same answer whether the account exists."""
     form = ForgotPasswordForm()

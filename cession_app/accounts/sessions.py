@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask import has_request_context, request, session
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
 from ..models import Account, AccountSession
@@ -45,36 +45,43 @@ def current_key():
     return key if isinstance(key, str) else None
 
 
+# The session check of every page: one statement, built once; the account as an ORM object
+# (pages use its relationships), of its session only the two columns the check needs.
+_LIVE_SESSION = (
+    select(Account, AccountSession.id, AccountSession.last_seen_at)
+    .join(AccountSession, AccountSession.account_id == Account.id)
+    .where(
+        AccountSession.key_digest == bindparam("digest"),
+        AccountSession.ended_at.is_(None),
+        Account.id == bindparam("account_id"),
+    )
+)
+
+
 def load_account(user_id):
     """The account of a live session whose key is in the cookie, or None (signed out)."""
     key = current_key()
     if key is None or not str(user_id).isdigit():
         return None
     row = db.session.execute(
-        select(Account, AccountSession)
-        .join(AccountSession, AccountSession.account_id == Account.id)
-        .where(
-            AccountSession.key_digest == digest(key),
-            AccountSession.ended_at.is_(None),
-            Account.id == int(user_id),
-        )
+        _LIVE_SESSION, {"digest": digest(key), "account_id": int(user_id)}
     ).first()
     if row is None:
         return None
-    account, live = row
-    _touch(live)
+    account, session_id, last_seen_at = row
+    _touch(session_id, last_seen_at)
     return account
 
 
-def _touch(live):
+def _touch(session_id, last_seen_at):
     now = utcnow()
-    if now - live.last_seen_at < TOUCH_EVERY:
+    if now - last_seen_at < TOUCH_EVERY:
         return
     # Its own short transaction: the request's session may hold changes of its own.
     with db.engine.begin() as connection:
         connection.execute(
             update(AccountSession.__table__)
-            .where(AccountSession.__table__.c.id == live.id)
+            .where(AccountSession.__table__.c.id == session_id)
             .values(last_seen_at=now)
         )
 

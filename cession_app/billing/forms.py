@@ -1,12 +1,12 @@
 """Forms of the billing pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from ..i18n import lazy_gettext as _l
+from ..widgets import Form
 
 
-class TaxDocumentForm(FlaskForm):
+class TaxDocumentForm(Form):
     """The new owner asks for a new tax document for one payment."""
 
     submit = SubmitField(_l("Request a new tax document"))

@@ -1,13 +1,13 @@
 """Staff decisions on holder-change tasks."""
 
-from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from ..i18n import lazy_gettext as _l
+from ..widgets import Form
 
 
-class DecideForm(FlaskForm):
+class DecideForm(Form):
     """Done, or refused with a reason (the parties read it)."""
 
     reason = TextAreaField(

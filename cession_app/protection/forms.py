@@ -2,18 +2,18 @@
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ..i18n import lazy_gettext as _l
 from ..transfers.rules import auto_accept_codes
+from ..widgets import Form
 
 CODE = re.compile(r"^[a-z0-9]{1,32}$")
 MAX_CODES = 50
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """A password to confirm; accounts whose requests to me are accepted automatically."""
 
     confirm_with_password = BooleanField(
@@ -47,13 +47,13 @@ class SettingsForm(FlaskForm):
             raise ValidationError(_l("Please list at most %(max)s customer codes.", max=MAX_CODES))
 
 
-class LockForm(FlaskForm):
+class LockForm(Form):
     """Lock transfers out of this account."""
 
     lock = SubmitField(_l("Lock transfers out of my account"))
 
 
-class UnlockForm(FlaskForm):
+class UnlockForm(Form):
     """Ask for the lock to end (it does a day later)."""
 
     unlock = SubmitField(_l("Unlock in 24 hours"))

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from ..addresses import ValidAddress
 from ..i18n import lazy_gettext as _l
 from ..models.api import SCOPES
 from ..webhooks import operations as webhooks
+from ..widgets import Form
 from .labels import action_label
 
 REASON_MAX = 500
@@ -31,7 +31,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """The one search box of the staff pages."""
 
     class Meta:
@@ -48,7 +48,7 @@ class SearchForm(FlaskForm):
     )
 
 
-class UnpaidSearchForm(FlaskForm):
+class UnpaidSearchForm(Form):
     """Narrow the unpaid payment requests (GET, no CSRF)."""
 
     class Meta:
@@ -57,14 +57,14 @@ class UnpaidSearchForm(FlaskForm):
     q = SearchField(_l("Payment request, service or domain"), validators=[Optional()])
 
 
-class MarkPaidForm(FlaskForm):
+class MarkPaidForm(Form):
     """The day a payment request was paid (today when left empty)."""
 
     paid_on = DateField(_l("Paid on"), default=date.today, validators=[Optional()])
     submit = SubmitField(_l("Mark paid"))
 
 
-class MarkDoneForm(FlaskForm):
+class MarkDoneForm(Form):
     """The re-issued tax document has been sent."""
 
     submit = SubmitField(_l("Mark done"))
@@ -81,20 +81,20 @@ def _reason_field():
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     """Cancel an open request, with a reason every party is told."""
 
     reason = _reason_field()
     submit = SubmitField(_l("Cancel the request"))
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     """Send a party its link again, to its own address."""
 
     submit = SubmitField(_l("Resend link"))
 
 
-class SendElsewhereForm(FlaskForm):
+class SendElsewhereForm(Form):
     """Send a party's link once to another address (the account keeps its address)."""
 
     address = StringField(
@@ -106,7 +106,7 @@ class SendElsewhereForm(FlaskForm):
     submit = SubmitField(_l("Send the link there"))
 
 
-class ConfirmOnBehalfForm(FlaskForm):
+class ConfirmOnBehalfForm(Form):
     """Confirm for a party whose identity was checked another way."""
 
     reason = _reason_field()
@@ -122,13 +122,13 @@ class ConfirmOnBehalfForm(FlaskForm):
     submit = SubmitField(_l("Confirm on behalf of this customer"))
 
 
-class RequeueForm(FlaskForm):
+class RequeueForm(Form):
     """Try a failed message again."""
 
     submit = SubmitField(_l("Try again"))
 
 
-class ResendMailForm(FlaskForm):
+class ResendMailForm(Form):
     """Send a copy of a failed message to a corrected address."""
 
     address = StringField(
@@ -139,7 +139,7 @@ class ResendMailForm(FlaskForm):
     submit = SubmitField(_l("Send there"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """Narrow the audit trail (GET, no CSRF)."""
 
     class Meta:
@@ -154,20 +154,20 @@ class AuditFilterForm(FlaskForm):
     submit = SubmitField(_l("Filter"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     """Approve a confirmed request: it is executed."""
 
     submit = SubmitField(_l("Approve"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     """Decline a request awaiting approval, with a reason the parties are told."""
 
     reason = _reason_field()
     submit = SubmitField(_l("Decline"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """What an admin may change while the app runs."""
 
     TRANSFER_EXPIRY_DAYS = IntegerField(
@@ -202,17 +202,17 @@ class SettingsForm(FlaskForm):
 
 
 # ---------------------------------------------------------------- integrations (admins)
-class PostForm(FlaskForm):
+class PostForm(Form):
     """A button that changes something: only its CSRF token is checked."""
 
 
-class RevokeKeyForm(FlaskForm):
+class RevokeKeyForm(Form):
     """The confirmation step of revoking an API key."""
 
     submit = SubmitField(_l("Yes, revoke the key"))
 
 
-class DeleteEndpointForm(FlaskForm):
+class DeleteEndpointForm(Form):
     """The confirmation step of deleting a webhook endpoint."""
 
     submit = SubmitField(_l("Yes, delete the endpoint"))
@@ -225,7 +225,7 @@ SCOPE_LABELS = {
 }
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     """A new API key: what it is for, and what it may do."""
 
     name = StringField(
@@ -254,7 +254,7 @@ def event_type_choices():
     return choices + [SelectChoice(kind, action_label(kind)) for kind in webhooks.EVENT_TYPES]
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(Form):
     """A new webhook endpoint: its URL and the events it takes."""
 
     url = StringField(

@@ -1,12 +1,12 @@
 """Forms of the request pages (the wizard's forms live in wizard.py)."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SubmitField
 
 from ..i18n import lazy_gettext as _l
+from ..widgets import Form
 
 
-class RespondForm(FlaskForm):
+class RespondForm(Form):
     """A party's answer: Confirm or Decline (only this POST acts, never a GET)."""
 
     # Only asked of accounts whose protection settings want it (operations.password_needed).
@@ -19,13 +19,13 @@ class RespondForm(FlaskForm):
     decline = SubmitField(_l("Decline"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     """The initiator withdraws the request."""
 
     submit = SubmitField(_l("Cancel the request"))
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     """Send a party its confirmation link again."""
 
     submit = SubmitField(_l("Resend link"))

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass, field
 
 from flask import session
-from flask_wtf import FlaskForm
 from sqlalchemy import bindparam, func, or_, select, union
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -31,6 +30,7 @@ from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
 from ..models.transfers import CHANGES
+from ..widgets import Form
 from . import labels, operations, rules
 
 SESSION_KEY = "transfer_wizards"
@@ -67,7 +67,7 @@ def _domain(value):
 
 
 # ---------------------------------------------------------------- step forms
-class PartyForm(FlaskForm):
+class PartyForm(Form):
     """Step 1: the business case (its domain) and the other customer."""
 
     domain = StringField(
@@ -117,7 +117,7 @@ class PartyForm(FlaskForm):
         return False
 
 
-class ServicesForm(FlaskForm):
+class ServicesForm(Form):
     """Step 2: which services move, what changes, who else is told."""
 
     services = SelectMultipleField(
@@ -157,7 +157,7 @@ class ServicesForm(FlaskForm):
     next = SubmitField(_l("Next"))
 
 
-class AddDomainForm(FlaskForm):
+class AddDomainForm(Form):
     """A further business case of the same other customer, for the same request."""
 
     domain = StringField(
@@ -172,7 +172,7 @@ class AddDomainForm(FlaskForm):
     add = SubmitField(_l("Add the domain"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """Step 3: when it takes effect; submit the request (or go back)."""
 
     execute_on = DateField(

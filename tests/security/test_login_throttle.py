@@ -118,3 +118,21 @@ def test_memory_storage_with_several_workers_warns(app_config, monkeypatch, capl
     shared = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}
     assert not security.warn_about_limit_storage(shared, workers=4)
     assert not security.warn_about_limit_storage({"RATELIMIT_STORAGE_URI": "memory://"}, 1)
+
+
+def test_a_limit_on_every_page_still_applies(app, app_config):
+    """Pages without a limit of their own skip Flask-Limiter's check only while no limit
+    covers the whole app (here another app on the same database has one)."""
+    from cession_app.extensions import limiter
+
+    other = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per minute"})
+    try:
+        client = other.test_client()
+        assert [client.get("/").status_code for _ in range(3)] == [302, 302, 429]
+        # a page with a limit on its form (POST) only: its GET too
+        assert [client.get("/password/forgot").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -106,3 +106,32 @@ def test_sessions_are_stored_as_digests_with_device(client, make):
     assert key not in row.key_digest and len(row.key_digest) == 64
     assert row.user_agent.startswith("Mozilla/5.0") and row.ip == "127.0.0.1"
     assert row.account_id == db.session.scalar(select(Account.id).filter_by(login="novak"))
+
+
+def test_a_visitors_session_is_not_sent_again_on_every_page(client):
+    """The log-in form's CSRF token is kept in the session; pages after the first leave the
+    session as it is (Flask-Login's strong protection guards sessions with an account)."""
+    assert "session=" in client.get("/login").headers.get("Set-Cookie", "")
+    again = client.get("/login")
+    assert again.status_code == 200
+    assert again.headers.getlist("Set-Cookie") == []
+
+
+def test_a_kept_session_cookie_still_ages_and_a_forged_one_is_refused(
+    app, client, make, log_in, monkeypatch
+):
+    """The cookie's content is kept per process after it verified once, not its validity:
+    past PERMANENT_SESSION_LIFETIME it is empty, and a changed cookie is checked anew."""
+    from cession_app import session_cookie
+
+    make.account("novak")
+    log_in("novak")
+    assert _signed_in(client) and _signed_in(client)  # the second read is the kept one
+    value = client.get_cookie("session").value
+    forged = app.test_client()
+    forged.set_cookie("session", value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert not _signed_in(forged)
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = session_cookie.time.time() + lifetime + 5
+    monkeypatch.setattr(session_cookie.time, "time", lambda: later)
+    assert not _signed_in(client)
