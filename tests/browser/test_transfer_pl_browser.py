@@ -65,6 +65,7 @@ def test_push_transfer_in_polish(live_server, page, chromium, make, smtp):
     page.check(f"#service-{web.id}")
     page.check(f"#service-{dom.id}")
     page.get_by_role("button", name="Dalej").click()
+    page.wait_for_url("**/review")  # the page's content is empty until the new page is in
     assert "WHOIS" in page.content()
     page.get_by_role("button", name="Wyślij bezpłatnie").click()
     page.wait_for_url("**/transfers/requests/*")
