@@ -142,3 +142,22 @@ def test_prepared_statements_outlive_a_transaction(app, backend):
             {"s": "%FROM accounts WHERE id = $1%"},
         )
     assert prepared == 1
+
+
+def test_a_result_is_described_as_psycopg_describes_it(app, backend):
+    _postgresql_only(backend)
+    from psycopg import Column
+
+    with db.engine.connect() as conn:
+        result = conn.execute(
+            text("SELECT id, login, outgoing_unlock_at AS made FROM accounts WHERE id > :n"),
+            {"n": 0},
+        )
+        cursor = result.cursor
+        plain = [(c.name, c.type_code) for c in map(Column, [cursor] * 3, range(3))]
+        assert [(d[0], d[1]) for d in cursor.description] == plain
+        assert [d[0] for d in cursor.description] == ["id", "login", "made"]
+        assert list(result.keys()) == ["id", "login", "made"]
+        with conn.connection.driver_connection.cursor() as raw:
+            raw.execute("DO $$ BEGIN END $$")  # no rows
+            assert raw.description is None

@@ -1,4 +1,5 @@
-"""PostgreSQL (psycopg): a transaction's BEGIN travels with its first statement.
+"""PostgreSQL (psycopg): a transaction's BEGIN travels with its first statement; a result's
+columns described cheaply.
 
 psycopg starts a transaction by sending BEGIN alone and waiting for its answer, so every
 page paid a round trip (and a command of the server) for it before its first statement.
@@ -11,17 +12,52 @@ The end of a transaction is sent as a plain statement too: psycopg's own ``rollb
 also forgets (and DEALLOCATEs on the server, one more round trip) every prepared
 statement of the connection, so none lived longer than one page.
 
+A result's description (the columns' names and types, which SQLAlchemy reads after every
+statement, though it keeps what it found for a statement it has compiled) is a list of plain
+tuples, as DB-API has it, instead of psycopg's ``Column`` objects: a page of 95 columns
+built 95 of them (about 500 Python calls).
+
 Connections set to another isolation level (``execution_options``) are left to psycopg;
 ``AUTOCOMMIT`` ones get no BEGIN. Code that uses the driver's connection directly must
 start the transaction first (``begin_now``).
 """
 
-from psycopg import ServerCursor, errors, generators
+from psycopg import Cursor, ServerCursor, errors, generators
 from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy import event
 
 IDLE = TransactionStatus.IDLE
 COMMAND_OK = ExecStatus.COMMAND_OK
+WITH_ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+
+
+class DescribedCursor(Cursor):
+    """psycopg's cursor, with ``description`` as DB-API tuples (name, type code and five
+    None: what SQLAlchemy reads)."""
+
+    __slots__ = ()
+
+    @property
+    def description(self):
+        result = self.pgresult
+        if not result or not (result.nfields or result.status in WITH_ROWS):
+            return None
+        encoding = self._pgconn._encoding
+        columns = []
+        for i in range(result.nfields):
+            name = result.fname(i)
+            columns.append(
+                (
+                    name.decode(encoding) if name else f"column_{i + 1}",
+                    result.ftype(i),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
+        return columns
 
 
 def install(engine):
@@ -82,6 +118,7 @@ def install(engine):
 
     @event.listens_for(engine, "connect")
     def _autocommit_driver(dbapi_connection, connection_record):
+        dbapi_connection.cursor_factory = DescribedCursor
         if dbapi_connection.info.transaction_status == IDLE:
             dbapi_connection.autocommit = True
 
