@@ -84,7 +84,9 @@ def install(engine):
             # hold several statements; a pipeline has none. Nor a server-side cursor's.
             if parameters and not isinstance(cursor, ServerCursor):
                 with connection.pipeline():
-                    connection.execute(b"BEGIN")
+                    # psycopg's own (internal) way to queue a command in a pipeline: sent
+                    # with the statement (connection.execute() would send it alone).
+                    connection.wait(connection._exec_command(b"BEGIN"))
                     cursor.execute(statement, parameters)
                 return
             connection.execute(b"BEGIN")
