@@ -161,3 +161,26 @@ def test_a_result_is_described_as_psycopg_describes_it(app, backend):
         with conn.connection.driver_connection.cursor() as raw:
             raw.execute("DO $$ BEGIN END $$")  # no rows
             assert raw.description is None
+
+
+def test_a_lock_taken_by_the_first_statement_is_held_until_the_end(app, backend):
+    _postgresql_only(backend)
+    from sqlalchemy.exc import OperationalError
+
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS h16r_l (n int)"))
+        conn.execute(text("DELETE FROM h16r_l"))
+        conn.execute(text("INSERT INTO h16r_l VALUES (1)"))
+    lock = text("SELECT n FROM h16r_l WHERE n = :n FOR UPDATE NOWAIT")
+    try:
+        with db.engine.connect() as holder, db.engine.connect() as other:
+            assert holder.scalar(lock, {"n": 1}) == 1  # the transaction's first statement
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(lock, {"n": 1})
+            other.rollback()
+            holder.rollback()
+            assert other.scalar(lock, {"n": 1}) == 1
+            other.rollback()
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE h16r_l"))
