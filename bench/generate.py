@@ -15,7 +15,7 @@ from pathlib import Path
 import flask_migrate
 from sqlalchemy import MetaData, func, select, text
 
-from cession_app import create_app, init_migrations, passwords
+from cession_app import create_app, init_migrations, passwords, pgdriver
 from cession_app.extensions import db
 from cession_app.models import (
     Account,
@@ -103,6 +103,7 @@ def bulk_insert(conn, table, rows):
         if conn.dialect.name == "postgresql":
             cols = list(batch[0])
             names = ", ".join(f'"{c}"' for c in cols)
+            pgdriver.begin_now(conn)  # COPY in the transaction of ``conn``
             with conn.connection.driver_connection.cursor() as cur:
                 with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                     for row in batch:

@@ -144,6 +144,11 @@ def _register_extensions(app):
         from .models.transfers import add_postgresql_options
 
         add_postgresql_options()  # the models as the migrations made them (autogenerate)
+        from . import pgdriver
+
+        with app.app_context():
+            for engine in db.engines.values():
+                pgdriver.install(engine)  # BEGIN sent with the first statement
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or app.config.get("TESTING"):
         init_migrations(app)
     csrf.init_app(app)

@@ -57,3 +57,130 @@ def test_no_round_trip_is_spent_checking_a_pooled_connection(app, backend):
     if backend != "postgresql":
         pytest.skip("PostgreSQL only")
     assert not db.engine.pool._pre_ping
+
+
+def _postgresql_only(backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+
+
+def test_begin_travels_with_the_first_statement(app, backend):
+    _postgresql_only(backend)
+    with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver.autocommit  # the driver starts no transaction of its own
+        assert driver.info.transaction_status.name == "IDLE"
+        assert conn.scalar(text("SELECT :x"), {"x": 1}) == 1
+        # one transaction, begun on the server with that statement
+        assert driver.info.transaction_status.name == "INTRANS"
+        first = conn.scalar(text("SELECT txid_current() + :n"), {"n": 0})
+        assert conn.scalar(text("SELECT txid_current() + :n"), {"n": 0}) == first
+        conn.rollback()
+        assert driver.info.transaction_status.name == "IDLE"
+
+
+def test_a_transaction_is_atomic_and_isolated_as_before(app, backend):
+    _postgresql_only(backend)
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS h16r_t (n int)"))
+        conn.execute(text("DELETE FROM h16r_t"))
+    try:
+        with db.engine.connect() as writer, db.engine.connect() as reader:
+            writer.execute(text("INSERT INTO h16r_t VALUES (:n)"), {"n": 1})
+            # not seen by another connection before the commit, and gone with a rollback
+            assert reader.scalar(text("SELECT count(*) FROM h16r_t WHERE n > :n"), {"n": 0}) == 0
+            writer.rollback()
+            writer.execute(text("INSERT INTO h16r_t VALUES (:n)"), {"n": 2})
+            writer.execute(text("INSERT INTO h16r_t VALUES (:n)"), {"n": 3})
+            writer.commit()
+            reader.rollback()
+            rows = reader.scalars(text("SELECT n FROM h16r_t WHERE n > :n ORDER BY n"), {"n": 0})
+            assert rows.all() == [2, 3]
+            isolation = reader.scalar(
+                text("SELECT current_setting(:s)"), {"s": "transaction_isolation"}
+            )
+            assert isolation == "read committed"
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE h16r_t"))
+
+
+def test_a_failed_first_statement_is_rolled_back_and_the_connection_reused(app, backend):
+    _postgresql_only(backend)
+    from sqlalchemy.exc import DataError
+
+    with db.engine.connect() as conn:
+        with pytest.raises(DataError):
+            conn.execute(text("SELECT 1 / :zero"), {"zero": 0})
+        conn.rollback()
+        assert conn.scalar(text("SELECT :x"), {"x": 2}) == 2
+
+
+def test_autocommit_connections_get_no_transaction(app, backend):
+    _postgresql_only(backend)
+    with db.engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        auto.execute(text("SELECT :x"), {"x": 1})
+        driver = auto.connection.driver_connection
+        assert driver.info.transaction_status.name == "IDLE"
+    with db.engine.connect() as conn:  # back to ours
+        conn.execute(text("SELECT :x"), {"x": 1})
+        driver = conn.connection.driver_connection
+        assert driver.info.transaction_status.name == "INTRANS"
+        conn.rollback()
+
+
+def test_prepared_statements_outlive_a_transaction(app, backend):
+    _postgresql_only(backend)
+    query = text("SELECT count(*) FROM accounts WHERE id = :id")
+    for _ in range(8):  # psycopg prepares a statement at its fifth run
+        with db.engine.connect() as conn:
+            conn.execute(query, {"id": 1})
+    with db.engine.connect() as conn:
+        prepared = conn.scalar(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :s"),
+            {"s": "%FROM accounts WHERE id = $1%"},
+        )
+    assert prepared == 1
+
+
+def test_a_result_is_described_as_psycopg_describes_it(app, backend):
+    _postgresql_only(backend)
+    from psycopg import Column
+
+    with db.engine.connect() as conn:
+        result = conn.execute(
+            text("SELECT id, login, outgoing_unlock_at AS made FROM accounts WHERE id > :n"),
+            {"n": 0},
+        )
+        cursor = result.cursor
+        plain = [(c.name, c.type_code) for c in map(Column, [cursor] * 3, range(3))]
+        assert [(d[0], d[1]) for d in cursor.description] == plain
+        assert [d[0] for d in cursor.description] == ["id", "login", "made"]
+        assert list(result.keys()) == ["id", "login", "made"]
+        with conn.connection.driver_connection.cursor() as raw:
+            raw.execute("DO $$ BEGIN END $$")  # no rows
+            assert raw.description is None
+
+
+def test_a_lock_taken_by_the_first_statement_is_held_until_the_end(app, backend):
+    _postgresql_only(backend)
+    from sqlalchemy.exc import OperationalError
+
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS h16r_l (n int)"))
+        conn.execute(text("DELETE FROM h16r_l"))
+        conn.execute(text("INSERT INTO h16r_l VALUES (1)"))
+    lock = text("SELECT n FROM h16r_l WHERE n = :n FOR UPDATE NOWAIT")
+    try:
+        with db.engine.connect() as holder, db.engine.connect() as other:
+            assert holder.scalar(lock, {"n": 1}) == 1  # the transaction's first statement
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(lock, {"n": 1})
+            other.rollback()
+            holder.rollback()
+            assert other.scalar(lock, {"n": 1}) == 1
+            other.rollback()
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE h16r_l"))
