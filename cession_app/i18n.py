@@ -406,7 +406,19 @@ WTFORMS_MESSAGES = WTFormsMessages()
 def _template_gettext(context, string, **variables):
     """Jinja's newstyle ``gettext``: the message as Markup where autoescaping, its
     placeholders filled in (escaped), ``%%`` written as ``%``."""
-    text = translations().ugettext(string)
+    catalog = translations()
+    if not variables and context.eval_ctx.autoescape:
+        # A page shows dozens of fixed messages (headings, labels, one per row): each is
+        # looked up and made Markup once per catalog and process, not at every use.
+        kept = catalog.__dict__.get("cession_markup")  # kept with the catalog itself
+        if kept is None:
+            kept = catalog.cession_markup = {}
+        text = kept.get(string)
+        if text is None:
+            text = Markup(catalog.ugettext(string))
+            text = kept[string] = text % variables if "%" in text else text
+        return text
+    text = catalog.ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)
     return text % variables if variables or "%" in text else text
