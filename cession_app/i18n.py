@@ -60,6 +60,20 @@ def translations():
     return found
 
 
+def _kept_with(catalog, name):
+    """A dict kept with a catalog itself (so per language and process), for texts made
+    from its messages."""
+    kept = catalog.__dict__.get(name)
+    if kept is None:
+        kept = catalog.__dict__[name] = {}
+    return kept
+
+
+def catalog_kept(name):
+    """A dict kept with this context's catalog: texts made of its messages, made once."""
+    return _kept_with(translations(), name)
+
+
 def gettext(string, **variables):
     """Flask-Babel's ``gettext``, with the catalog found fast."""
     text = translations().ugettext(string)
@@ -97,7 +111,13 @@ class LazyText(LazyString):
         return text
 
     def __html__(self):
-        return escape(str(self))
+        catalog = translations()
+        kept = self.__dict__.get("_html")
+        if kept is not None and kept[0] is catalog:
+            return kept[1]
+        html = escape(str(self))
+        self._html = (catalog, html)
+        return html
 
 
 def lazy_gettext(string, **variables):
@@ -410,9 +430,7 @@ def _template_gettext(context, string, **variables):
     if not variables and context.eval_ctx.autoescape:
         # A page shows dozens of fixed messages (headings, labels, one per row): each is
         # looked up and made Markup once per catalog and process, not at every use.
-        kept = catalog.__dict__.get("cession_markup")  # kept with the catalog itself
-        if kept is None:
-            kept = catalog.cession_markup = {}
+        kept = _kept_with(catalog, "cession_markup")
         text = kept.get(string)
         if text is None:
             text = Markup(catalog.ugettext(string))
@@ -447,7 +465,9 @@ def init_app(app):
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
-    app.jinja_env.globals["datetime_formatter"] = datetime_formatter
+    app.jinja_env.globals.update(
+        datetime_formatter=datetime_formatter, date_formatter=date_formatter
+    )
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 

@@ -12,12 +12,18 @@ from collections import ChainMap
 from jinja2 import Template
 from markupsafe import Markup, escape
 
+from .i18n import LazyText
+
 
 def _escape(value):
     """``markupsafe.escape``, but HTML already (Markup: translated messages, macros, form
-    fields) is returned as it is: markupsafe copies it, about 6 Python calls each time."""
-    if type(value) is Markup:
+    fields) is returned as it is: markupsafe copies it, about 6 Python calls each time.
+    A label (``LazyText``) gives its escaped text, kept per catalog, without the copy."""
+    kind = type(value)
+    if kind is Markup:
         return value
+    if kind is LazyText:
+        return value.__html__()
     return escape(value)
 
 
