@@ -426,7 +426,10 @@ WTFORMS_MESSAGES = WTFormsMessages()
 def _template_gettext(context, string, **variables):
     """Jinja's newstyle ``gettext``: the message as Markup where autoescaping, its
     placeholders filled in (escaped), ``%%`` written as ``%``."""
-    catalog = translations()
+    return _message(translations(), context, string, variables)
+
+
+def _message(catalog, context, string, variables):
     if not variables and context.eval_ctx.autoescape:
         # A page shows dozens of fixed messages (headings, labels, one per row): each is
         # looked up and made Markup once per catalog and process, not at every use.
@@ -442,11 +445,29 @@ def _template_gettext(context, string, **variables):
     return text % variables if variables or "%" in text else text
 
 
+def _render_gettext(catalog):
+    """``_template_gettext`` for one render, its catalog found once (a page has dozens)."""
+    kept = _kept_with(catalog, "cession_markup")
+
+    @pass_context
+    def gettext(context, string, **variables):
+        if not variables and context.eval_ctx.autoescape:
+            text = kept.get(string)
+            if text is not None:
+                return text
+        return _message(catalog, context, string, variables)
+
+    return gettext
+
+
 def _template_globals():
+    gettext = _render_gettext(translations())
     return {
         "LANGUAGES": languages(),
         "language_name": language_name,
         "current_locale": _locale(),
+        "_": gettext,
+        "gettext": gettext,
     }
 
 
