@@ -50,13 +50,15 @@ def translations():
     """The catalog of this context's locale, kept until the locale changes."""
     ctx = _babel_context()
     locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
-    if locale is None:
-        return get_translations()
-    kept = getattr(ctx, "cession_translations", None)
-    if kept is not None and kept[0] is locale:
-        return kept[1]
-    found = get_translations()
-    ctx.cession_translations = (locale, found)
+    if locale is not None:
+        kept = getattr(ctx, "cession_translations", None)
+        if kept is not None and kept[0] is locale:
+            return kept[1]
+    found = get_translations()  # selects the locale first, when not yet done
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is not None:
+        ctx.cession_translations = (locale, found)
     return found
 
 
