@@ -50,14 +50,30 @@ def translations():
     """The catalog of this context's locale, kept until the locale changes."""
     ctx = _babel_context()
     locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
-    if locale is None:
-        return get_translations()
-    kept = getattr(ctx, "cession_translations", None)
-    if kept is not None and kept[0] is locale:
-        return kept[1]
-    found = get_translations()
-    ctx.cession_translations = (locale, found)
+    if locale is not None:
+        kept = getattr(ctx, "cession_translations", None)
+        if kept is not None and kept[0] is locale:
+            return kept[1]
+    found = get_translations()  # selects the locale first, when not yet done
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is not None:
+        ctx.cession_translations = (locale, found)
     return found
+
+
+def _kept_with(catalog, name):
+    """A dict kept with a catalog itself (so per language and process), for texts made
+    from its messages."""
+    kept = catalog.__dict__.get(name)
+    if kept is None:
+        kept = catalog.__dict__[name] = {}
+    return kept
+
+
+def catalog_kept(name):
+    """A dict kept with this context's catalog: texts made of its messages, made once."""
+    return _kept_with(translations(), name)
 
 
 def gettext(string, **variables):
@@ -97,7 +113,13 @@ class LazyText(LazyString):
         return text
 
     def __html__(self):
-        return escape(str(self))
+        catalog = translations()
+        kept = self.__dict__.get("_html")
+        if kept is not None and kept[0] is catalog:
+            return kept[1]
+        html = escape(str(self))
+        self._html = (catalog, html)
+        return html
 
 
 def lazy_gettext(string, **variables):
@@ -406,17 +428,48 @@ WTFORMS_MESSAGES = WTFormsMessages()
 def _template_gettext(context, string, **variables):
     """Jinja's newstyle ``gettext``: the message as Markup where autoescaping, its
     placeholders filled in (escaped), ``%%`` written as ``%``."""
-    text = translations().ugettext(string)
+    return _message(translations(), context, string, variables)
+
+
+def _message(catalog, context, string, variables):
+    if not variables and context.eval_ctx.autoescape:
+        # A page shows dozens of fixed messages (headings, labels, one per row): each is
+        # looked up and made Markup once per catalog and process, not at every use.
+        kept = _kept_with(catalog, "cession_markup")
+        text = kept.get(string)
+        if text is None:
+            text = Markup(catalog.ugettext(string))
+            text = kept[string] = text % variables if "%" in text else text
+        return text
+    text = catalog.ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)
     return text % variables if variables or "%" in text else text
 
 
+def _render_gettext(catalog):
+    """``_template_gettext`` for one render, its catalog found once (a page has dozens)."""
+    kept = _kept_with(catalog, "cession_markup")
+
+    @pass_context
+    def gettext(context, string, **variables):
+        if not variables and context.eval_ctx.autoescape:
+            text = kept.get(string)
+            if text is not None:
+                return text
+        return _message(catalog, context, string, variables)
+
+    return gettext
+
+
 def _template_globals():
+    gettext = _render_gettext(translations())
     return {
         "LANGUAGES": languages(),
         "language_name": language_name,
         "current_locale": _locale(),
+        "_": gettext,
+        "gettext": gettext,
     }
 
 
@@ -435,7 +488,9 @@ def init_app(app):
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters.update(dt=fmt_datetime, date=fmt_date, money=fmt_money)
-    app.jinja_env.globals["datetime_formatter"] = datetime_formatter
+    app.jinja_env.globals.update(
+        datetime_formatter=datetime_formatter, date_formatter=date_formatter
+    )
     # A request may reuse an app context (tests, CLI): never keep the previous locale.
     app.before_request(refresh)
 

@@ -10,10 +10,35 @@ ChainMap's dicts gives the same keys in C.
 from collections import ChainMap
 
 from jinja2 import Template
+from markupsafe import Markup, escape
+
+from .i18n import LazyText
+
+
+def _escape(value):
+    """``markupsafe.escape``, but HTML already (Markup: translated messages, macros, form
+    fields) is returned as it is: markupsafe copies it, about 6 Python calls each time.
+    A label (``LazyText``) gives its escaped text, kept per catalog, without the copy."""
+    kind = type(value)
+    if kind is Markup:
+        return value
+    if kind is LazyText:
+        return value.__html__()
+    return escape(value)
 
 
 class FastImportTemplate(Template):
-    """A Jinja template whose imports find the kept module fast (see module)."""
+    """A Jinja template whose imports find the kept module fast (see module), and whose
+    output of Markup skips the copy (``_escape``)."""
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):
+        """The template of compiled code; its functions see ``_escape`` as ``escape``."""
+        template = super().from_code(environment, code, globals, uptodate)
+        namespace = template.root_render_func.__globals__
+        if namespace.get("escape") is escape:
+            namespace["escape"] = _escape
+        return template
 
     def _get_default_module(self, ctx=None):
         if ctx is not None and not self.environment.is_async:

@@ -1,9 +1,19 @@
-"""The one signed-link helper: a salt per purpose, max_age on every load, key rotation."""
+"""The one signed-link helper: a salt per purpose, max_age on every load, key rotation.
 
+The serializers are kept per purpose and set of keys, and a token that verified is kept
+(its payload and when it was signed) per process, as ``session_cookie`` keeps cookies: the
+same link opened again gives a copy of the same payload after the same age check (by
+itsdangerous' clock), without decoding and verifying its signature again (about 130 Python
+calls). A token that fails is never kept; an expired one is verified again, and refused.
+"""
+
+import copy
 import hashlib
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+KEPT_TOKENS = 4096  # per process; cleared when full
 
 
 class TokenInvalid(Exception):
@@ -17,8 +27,14 @@ class TokenExpired(Exception):
 def _serializer(purpose):
     cfg = current_app.config
     # itsdangerous signs with the last key and accepts any of them: old keys keep links valid.
-    keys = [*cfg.get("SECRET_KEY_FALLBACKS", []), cfg["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=f"cession.{purpose}")
+    keys = (*cfg.get("SECRET_KEY_FALLBACKS", []), cfg["SECRET_KEY"])
+    kept = current_app.extensions.setdefault("cession_token_serializers", {})
+    serializer = kept.get((purpose, keys))
+    if serializer is None:
+        serializer = kept[purpose, keys] = URLSafeTimedSerializer(
+            list(keys), salt=f"cession.{purpose}"
+        )
+    return serializer
 
 
 def fingerprint(*parts):
@@ -34,9 +50,20 @@ def make_token(purpose, payload):
 
 def load_token(purpose, token, max_age):
     """Return the payload, or raise TokenExpired / TokenInvalid."""
+    serializer = _serializer(purpose)
+    verified = current_app.extensions.setdefault("cession_verified_tokens", {})
+    found = verified.get(token)
+    if found is not None and found[0] is serializer:
+        age = TimestampSigner.get_timestamp(None) - found[1]  # as itsdangerous counts it
+        if 0 <= age <= max_age:
+            return copy.deepcopy(found[2])
     try:
-        return _serializer(purpose).loads(token, max_age=max_age)
+        payload, signed_at = serializer.loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired as exc:
         raise TokenExpired() from exc
     except BadSignature as exc:
         raise TokenInvalid() from exc
+    if len(verified) >= KEPT_TOKENS:
+        verified.clear()
+    verified[token] = (serializer, int(signed_at.timestamp()), copy.deepcopy(payload))
+    return payload

@@ -12,6 +12,7 @@ in production, where static files and templates do not change while a process ru
 """
 
 from flask import current_app, request, url_for
+from flask.globals import _cv_app, _cv_request
 from werkzeug.routing import IntegerConverter
 
 _FIXED = "cession_fixed_urls"  # app.extensions: {(mount point, endpoint, *values): URL}
@@ -38,13 +39,18 @@ def url_builder(endpoint, name, **values):
 
 def fixed_url(endpoint, **values):
     """``url_for(endpoint, **values)``, kept per process in production (see module)."""
-    app = current_app._get_current_object()
+    # Flask's context variables, not the ``current_app`` and ``request`` proxies: a page
+    # has a dozen of these links.
+    app_context = _cv_app.get(None)
+    app = app_context.app if app_context is not None else current_app._get_current_object()
     kept = app.extensions.get(_FIXED)
     if kept is None:
         if app.debug or app.testing:
             return url_for(endpoint, **values)
         kept = app.extensions[_FIXED] = {}
-    key = (request.script_root, endpoint, *sorted(values.items()))
+    request_context = _cv_request.get(None)
+    script_root = (request_context.request if request_context is not None else request).script_root
+    key = (script_root, endpoint, *sorted(values.items()))
     url = kept.get(key)
     if url is None:
         url = kept[key] = url_for(endpoint, **values)

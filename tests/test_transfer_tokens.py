@@ -172,3 +172,22 @@ def test_post_needs_the_forms_csrf_token(app, client, transfer, smtp):
     response = client.post(url, data={"confirm": "1", "csrf_token": csrf})
     assert response.status_code == 200 and "you have confirmed" in response.text
     assert fresh(req.id).party_for(novak.id).confirmed_at is not None
+
+
+def test_a_link_opened_before_still_expires_and_stays_its_own(client, transfer, monkeypatch):
+    """A verified token is kept per process: opening it again checks its age the same way,
+    gives a copy of its payload, and never serves another purpose."""
+    req, novak, _ = transfer
+    token = operations.confirm_token(req, req.party_for(novak.id))
+    assert client.get(link(req, novak, token)).status_code == 200
+    with client.application.test_request_context():
+        payload = tokens.load_token(operations.CONFIRM_PURPOSE, token, max_age=60)
+        payload["a"] = -1
+        assert tokens.load_token(operations.CONFIRM_PURPOSE, token, max_age=60)["a"] == novak.id
+        with pytest.raises(tokens.TokenInvalid):
+            tokens.load_token("password-reset", token, max_age=60)
+    later = int(time.time()) + 15 * 86400
+    with monkeypatch.context() as patched:
+        patched.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+        response = client.get(link(req, novak, token))
+    assert response.status_code == 410 and "has expired" in response.text

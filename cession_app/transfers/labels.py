@@ -1,8 +1,9 @@
 """Translated labels of transfer requests: states, directions, changes, party roles."""
 
 from flask_babel import ngettext
+from markupsafe import escape
 
-from ..i18n import fmt_date, lazy_pgettext
+from ..i18n import catalog_kept, fmt_date, lazy_pgettext
 from ..i18n import lazy_gettext as _l
 
 STATES = {
@@ -81,6 +82,16 @@ def transfer_party_roles(party):
     return role_names(party.role_list)
 
 
+def transfer_party_roles_html(party):
+    """A party's role names joined by commas, as HTML (what ``| join(", ")`` makes of
+    ``transfer_party_roles``): made once per set of roles and language."""
+    kept = catalog_kept("cession_party_roles")
+    html = kept.get(party.roles)
+    if html is None:
+        html = kept[party.roles] = escape(", ").join(transfer_party_roles(party))
+    return html
+
+
 def transfer_summary(request, recipient):
     """The one-line summary of a request for a mail's reader (plain text: the page or mail
     escapes it): who moves how many services of which domain, to or from whom."""
@@ -149,6 +160,7 @@ def _several_cases_summary(request, recipient, mine, n):
 GLOBALS = {
     "transfer_summary": transfer_summary,
     "transfer_party_roles": transfer_party_roles,
+    "transfer_party_roles_html": transfer_party_roles_html,
     "transfer_state_label": transfer_state_label,
     "transfer_state_text": transfer_state_text,
     "transfer_direction_label": transfer_direction_label,

@@ -43,7 +43,8 @@ def _register_globals(state):
 def _visible_request(request_id):
     """The request with its details, if the current account may see it (404 otherwise)."""
     transfer = operations.load_request(request_id)
-    if transfer is None or not operations.can_view(transfer, current_user):
+    # The account itself, not the proxy: can_view reads it three times.
+    if transfer is None or not operations.can_view(transfer, current_user._get_current_object()):
         abort(404)
     return transfer
 
