@@ -10,10 +10,12 @@ from an earlier row in the same state and the same open request (or none), if th
 one. The template shows the results as they are.
 """
 
+import re
 from collections import OrderedDict
 
 from flask import get_template_attribute, url_for
 from jinja2.utils import url_quote
+from markupsafe import escape
 from sqlalchemy import and_, bindparam, or_, select, true
 
 from ..extensions import db
@@ -129,14 +131,15 @@ def services_by_case(account_id):
     return cases
 
 
-class ServiceRow:
-    """One row of My services: the service and what the row shows of it."""
-
-    __slots__ = ("service", "url", "kind", "roles", "expires", "badges", "manage", "locked")
-
-
 class Case:
-    """A business case (domain): its rows, and whether the reader owns one of them."""
+    """A business case (domain): its rows, and whether the reader owns one of them.
+
+    A row is a tuple the template unpacks in its loop (no attribute look-up per value),
+    its text already escaped once (Markup, which the template's escaper passes as it is):
+    the external id, the URL, the kind, the reader's roles, the owner's and the payer's
+    names when they are not the reader (else None), the expiry date, the state, the
+    badges, and whether the reader may manage it, it is locked in an open request, and
+    it may be terminated."""
 
     __slots__ = ("domain", "rows", "owned")
 
@@ -144,40 +147,63 @@ class Case:
         self.domain, self.rows, self.owned = domain, [], False
 
 
+# What ``url_quote`` leaves as it is (most external ids): such an id is not quoted again.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+
+
 def my_services(account_id):
-    """The cases of ``account_id``'s services, each with its rows (see module)."""
+    """The cases of ``account_id``'s services, each with its rows (see module and Case)."""
     cases = services_by_case(account_id)
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
-    kinds, roles, shared_badges = {}, {}, {}
+    kinds, roles, states, shared_badges = {}, {}, {}, {}
     fmt_date = date_formatter()
     found = []
     for domain, services in cases.items():
         case = Case(domain)
+        append = case.rows.append
         for s in services:
-            row = ServiceRow()
-            row.service = s
-            row.url = prefix + url_quote(s.external_id)
-            if s.kind not in kinds:
-                kinds[s.kind] = str(kind_label(s.kind))
-            row.kind = kinds[s.kind]
-            mine = tuple(operations.roles_of(account_id, s))
-            if mine not in roles:
-                roles[mine] = ", ".join(str(role_label(r)) for r in mine)
-            row.roles = roles[mine]
-            row.expires = fmt_date(s.expires_on)
+            external_id = s.external_id
+            url = prefix + (external_id if _URL_SAFE(external_id) else url_quote(external_id))
+            kind = kinds.get(s.kind)
+            if kind is None:
+                kind = kinds[s.kind] = escape(str(kind_label(s.kind)))
+            owner_id, payer_id, state = s.owner_id, s.payer_id, s.state
+            mine = (owner_id == account_id, payer_id == account_id)
+            shown_roles = roles.get(mine)
+            if shown_roles is None:
+                shown_roles = roles[mine] = escape(
+                    ", ".join(str(role_label(r)) for r in operations.roles_of(account_id, s))
+                )
+            shown_state = states.get(state)
+            if shown_state is None:
+                shown_state = states[state] = escape(state)
             open_request = s.open_request
             unpaid = s.payment_requests  # the unpaid ones only
             if not unpaid:  # the badges depend on the state and the open request alone
-                key = (s.state, open_request and open_request.key)
-                if key not in shared_badges:
-                    shared_badges[key] = badges(s, open_request, unpaid, account_id)
-                row.badges = shared_badges[key]
+                key = (state, open_request and open_request.key)
+                shown_badges = shared_badges.get(key)
+                if shown_badges is None:
+                    shown_badges = shared_badges[key] = badges(s, open_request, unpaid, account_id)
             else:
-                row.badges = badges(s, open_request, unpaid, account_id)
-            row.manage = operations.may_manage(account_id, s)
-            row.locked = open_request is not None
-            case.owned = case.owned or s.owner_id == account_id
-            case.rows.append(row)
+                shown_badges = badges(s, open_request, unpaid, account_id)
+            manage = operations.may_manage(account_id, s)
+            case.owned = case.owned or mine[0]
+            append(
+                (
+                    escape(external_id),
+                    escape(url),
+                    kind,
+                    shown_roles,
+                    None if mine[0] else s.owner.name,
+                    None if mine[1] else s.payer.name,
+                    escape(fmt_date(s.expires_on)),
+                    shown_state,
+                    shown_badges,
+                    manage,
+                    open_request is not None,
+                    state != "terminating",
+                )
+            )
         found.append(case)
     return found
