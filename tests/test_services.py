@@ -60,3 +60,14 @@ def test_stranger_gets_404(client, make, log_in):
     log_in("stranger")
     assert client.get(f"/services/{svc.external_id}").status_code == 404
     assert client.post(f"/services/{svc.external_id}/terminate").status_code == 404
+
+
+def test_transfer_links_of_my_services_are_those_of_url_for(app):
+    from flask import url_for
+
+    from cession_app.services.listing import _MARK, _transfer_url
+
+    with app.test_request_context():
+        template = url_for("transfers.index", domain=_MARK)
+        for domain in ("novak.cz", "a-b_c~d.pl", "řeka.cz", "a b&c=d.cz", "x/y?.cz", "0domain0"):
+            assert _transfer_url(domain, template) == url_for("transfers.index", domain=domain)

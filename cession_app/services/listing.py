@@ -141,14 +141,25 @@ class Case:
     badges, and whether the reader may manage it, it is locked in an open request, and
     it may be terminated."""
 
-    __slots__ = ("domain", "rows", "owned")
+    __slots__ = ("domain", "rows", "owned", "transfer_url")
 
     def __init__(self, domain):
-        self.domain, self.rows, self.owned = domain, [], False
+        self.domain, self.rows, self.owned, self.transfer_url = domain, [], False, None
 
 
 # What ``url_quote`` leaves as it is (most external ids): such an id is not quoted again.
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+# A domain that ``url_for`` writes as it is in a query string.
+_QUERY_SAFE = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+_MARK = "0domain0"
+
+
+def _transfer_url(domain, template):
+    """The URL of the transfer page for ``domain`` (``url_for``'s), joined from
+    ``template`` (that URL for ``_MARK``) when the domain needs no quoting."""
+    if _QUERY_SAFE(domain):
+        return template.replace(_MARK, domain)
+    return url_for("transfers.index", domain=domain)
 
 
 def my_services(account_id):
@@ -156,6 +167,7 @@ def my_services(account_id):
     cases = services_by_case(account_id)
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
+    transfer_template = url_for("transfers.index", domain=_MARK)
     kinds, roles, states, shared_badges = {}, {}, {}, {}
     fmt_date = date_formatter()
     found = []
@@ -205,5 +217,7 @@ def my_services(account_id):
                     state != "terminating",
                 )
             )
+        if case.owned:
+            case.transfer_url = _transfer_url(domain, transfer_template)
         found.append(case)
     return found
