@@ -162,6 +162,25 @@ def _transfer_url(domain, template):
     return url_for("transfers.index", domain=domain)
 
 
+# A request number no request has: the badges of a state and an open request are written
+# once with it, then each open request's number put in its place.
+_NUMBER = 987654321987
+_NUMBER_TEXT = str(_NUMBER)
+
+
+def _numbered(shared, badges, service, open_request, account_id):
+    """The badges of a service without unpaid payment requests: those of its state and
+    the open request (whether the reader is its party) with the request's number."""
+    if open_request is None:
+        return badges(service, None, (), account_id)
+    key = (service.state, "any", open_request.key[1])
+    written = shared.get(key)
+    if written is None:
+        mark = operations.OpenRequestMark(_NUMBER, account_id, open_request.key[1])
+        written = shared[key] = badges(service, mark, (), account_id)
+    return written.replace(_NUMBER_TEXT, str(open_request.id))
+
+
 def my_services(account_id):
     """The cases of ``account_id``'s services, each with its rows (see module and Case)."""
     cases = services_by_case(account_id)
@@ -196,7 +215,9 @@ def my_services(account_id):
                 key = (state, open_request and open_request.key)
                 shown_badges = shared_badges.get(key)
                 if shown_badges is None:
-                    shown_badges = shared_badges[key] = badges(s, open_request, unpaid, account_id)
+                    shown_badges = shared_badges[key] = _numbered(
+                        shared_badges, badges, s, open_request, account_id
+                    )
             else:
                 shown_badges = badges(s, open_request, unpaid, account_id)
             manage = operations.may_manage(account_id, s)
