@@ -48,6 +48,20 @@ class ListedService:
     )
     COLUMNS = __slots__[:8]
 
+    def __init__(self, account_id, id, external_id, domain, kind, owner_id, payer_id, *rest):
+        """From a row of ``_SERVICES`` (its columns, then the open request's id and the
+        reader's party id) for the reader ``account_id``: one call, no loop per column."""
+        self.id, self.external_id, self.domain, self.kind = id, external_id, domain, kind
+        self.owner_id, self.payer_id = owner_id, payer_id
+        self.expires_on, self.state, request_id, party_id = rest
+        self.open_request = (
+            None
+            if request_id is None
+            else OpenRequestMark(request_id, account_id, party_id is not None)
+        )
+        self.owner = self.payer = None
+        self.payment_requests = []
+
 
 def _services_statement():
     """The reader's services with the open request each is locked in and whether the
@@ -93,7 +107,6 @@ def _unpaid_statement():
 # Built once: their SQL is compiled and cached once too.
 _SERVICES = _services_statement()
 _UNPAID = _unpaid_statement()
-_WIDTH = len(ListedService.COLUMNS)
 
 
 def services_by_case(account_id):
@@ -103,18 +116,7 @@ def services_by_case(account_id):
     values = {"account": account_id}
     services = []
     for row in db.session.execute(_SERVICES, values):
-        service = ListedService()
-        for name, value in zip(ListedService.COLUMNS, row, strict=False):
-            setattr(service, name, value)
-        request_id, party_id = row[_WIDTH], row[_WIDTH + 1]
-        service.open_request = (
-            None
-            if request_id is None
-            else OpenRequestMark(request_id, account_id, party_id is not None)
-        )
-        service.owner = service.payer = None
-        service.payment_requests = []
-        services.append(service)
+        services.append(ListedService(account_id, *row))
     ids = ({s.owner_id for s in services} | {s.payer_id for s in services}) - {account_id}
     if ids:
         people = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
