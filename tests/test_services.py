@@ -71,3 +71,15 @@ def test_transfer_links_of_my_services_are_those_of_url_for(app):
         template = url_for("transfers.index", domain=_MARK)
         for domain in ("novak.cz", "a-b_c~d.pl", "řeka.cz", "a b&c=d.cz", "x/y?.cz", "0domain0"):
             assert _transfer_url(domain, template) == url_for("transfers.index", domain=domain)
+
+
+def test_an_external_id_is_quoted_in_links_and_escaped_in_text(client, make, log_in):
+    me = make.account("novak")
+    make.service(me, domain="novak.cz", external_id="S <1>&2")
+    make.service(me, domain="novak.cz", external_id="S-2")
+    log_in("novak")
+    page = client.get("/services/").get_data(as_text=True)
+    assert 'data-service="S &lt;1&gt;&amp;2"' in page
+    assert 'href="/services/S%20%3C1%3E%262"' in page
+    assert 'href="/services/S%20%3C1%3E%262/terminate"' in page
+    assert 'data-service="S-2"' in page and 'href="/services/S-2"' in page

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 from flask import get_template_attribute, url_for
 from jinja2.utils import url_quote
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, or_, select, true
 
 from ..extensions import db
@@ -189,7 +189,8 @@ def my_services(account_id):
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
     transfer_template = url_for("transfers.index", domain=_MARK)
-    kinds, roles, states, shared_badges = {}, {}, {}, {}
+    plain_urls = _URL_SAFE(prefix) is not None
+    kinds, roles, states, dates, shared_badges = {}, {}, {}, {}, {}
     fmt_date = date_formatter()
     found = []
     for domain, services in cases.items():
@@ -197,7 +198,14 @@ def my_services(account_id):
         append = case.rows.append
         for s in services:
             external_id = s.external_id
-            url = prefix + (external_id if _URL_SAFE(external_id) else url_quote(external_id))
+            if plain_urls and _URL_SAFE(external_id):  # nothing to quote or escape
+                shown_id = Markup(external_id)
+                url = Markup(prefix + external_id)
+            else:
+                shown_id, url = escape(external_id), escape(prefix + url_quote(external_id))
+            expires = dates.get(s.expires_on)
+            if expires is None:
+                expires = dates[s.expires_on] = escape(fmt_date(s.expires_on))
             kind = kinds.get(s.kind)
             if kind is None:
                 kind = kinds[s.kind] = escape(str(kind_label(s.kind)))
@@ -226,13 +234,13 @@ def my_services(account_id):
             case.owned = case.owned or mine[0]
             append(
                 (
-                    escape(external_id),
-                    escape(url),
+                    shown_id,
+                    url,
                     kind,
                     shown_roles,
                     None if mine[0] else s.owner.name,
                     None if mine[1] else s.payer.name,
-                    escape(fmt_date(s.expires_on)),
+                    expires,
                     shown_state,
                     shown_badges,
                     manage,
