@@ -60,3 +60,26 @@ def test_stranger_gets_404(client, make, log_in):
     log_in("stranger")
     assert client.get(f"/services/{svc.external_id}").status_code == 404
     assert client.post(f"/services/{svc.external_id}/terminate").status_code == 404
+
+
+def test_transfer_links_of_my_services_are_those_of_url_for(app):
+    from flask import url_for
+
+    from cession_app.services.listing import _MARK, _transfer_url
+
+    with app.test_request_context():
+        template = url_for("transfers.index", domain=_MARK)
+        for domain in ("novak.cz", "a-b_c~d.pl", "řeka.cz", "a b&c=d.cz", "x/y?.cz", "0domain0"):
+            assert _transfer_url(domain, template) == url_for("transfers.index", domain=domain)
+
+
+def test_an_external_id_is_quoted_in_links_and_escaped_in_text(client, make, log_in):
+    me = make.account("novak")
+    make.service(me, domain="novak.cz", external_id="S <1>&2")
+    make.service(me, domain="novak.cz", external_id="S-2")
+    log_in("novak")
+    page = client.get("/services/").get_data(as_text=True)
+    assert 'data-service="S &lt;1&gt;&amp;2"' in page
+    assert 'href="/services/S%20%3C1%3E%262"' in page
+    assert 'href="/services/S%20%3C1%3E%262/terminate"' in page
+    assert 'data-service="S-2"' in page and 'href="/services/S-2"' in page

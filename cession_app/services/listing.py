@@ -10,10 +10,12 @@ from an earlier row in the same state and the same open request (or none), if th
 one. The template shows the results as they are.
 """
 
+import re
 from collections import OrderedDict
 
 from flask import get_template_attribute, url_for
 from jinja2.utils import url_quote
+from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, or_, select, true
 
 from ..extensions import db
@@ -45,6 +47,20 @@ class ListedService:
         "payment_requests",
     )
     COLUMNS = __slots__[:8]
+
+    def __init__(self, account_id, id, external_id, domain, kind, owner_id, payer_id, *rest):
+        """From a row of ``_SERVICES`` (its columns, then the open request's id and the
+        reader's party id) for the reader ``account_id``: one call, no loop per column."""
+        self.id, self.external_id, self.domain, self.kind = id, external_id, domain, kind
+        self.owner_id, self.payer_id = owner_id, payer_id
+        self.expires_on, self.state, request_id, party_id = rest
+        self.open_request = (
+            None
+            if request_id is None
+            else OpenRequestMark(request_id, account_id, party_id is not None)
+        )
+        self.owner = self.payer = None
+        self.payment_requests = []
 
 
 def _services_statement():
@@ -91,7 +107,6 @@ def _unpaid_statement():
 # Built once: their SQL is compiled and cached once too.
 _SERVICES = _services_statement()
 _UNPAID = _unpaid_statement()
-_WIDTH = len(ListedService.COLUMNS)
 
 
 def services_by_case(account_id):
@@ -101,18 +116,7 @@ def services_by_case(account_id):
     values = {"account": account_id}
     services = []
     for row in db.session.execute(_SERVICES, values):
-        service = ListedService()
-        for name, value in zip(ListedService.COLUMNS, row, strict=False):
-            setattr(service, name, value)
-        request_id, party_id = row[_WIDTH], row[_WIDTH + 1]
-        service.open_request = (
-            None
-            if request_id is None
-            else OpenRequestMark(request_id, account_id, party_id is not None)
-        )
-        service.owner = service.payer = None
-        service.payment_requests = []
-        services.append(service)
+        services.append(ListedService(account_id, *row))
     ids = ({s.owner_id for s in services} | {s.payer_id for s in services}) - {account_id}
     if ids:
         people = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
@@ -129,55 +133,122 @@ def services_by_case(account_id):
     return cases
 
 
-class ServiceRow:
-    """One row of My services: the service and what the row shows of it."""
-
-    __slots__ = ("service", "url", "kind", "roles", "expires", "badges", "manage", "locked")
-
-
 class Case:
-    """A business case (domain): its rows, and whether the reader owns one of them."""
+    """A business case (domain): its rows, and whether the reader owns one of them.
 
-    __slots__ = ("domain", "rows", "owned")
+    A row is a tuple the template unpacks in its loop (no attribute look-up per value),
+    its text already escaped once (Markup, which the template's escaper passes as it is):
+    the external id, the URL, the kind, the reader's roles, the owner's and the payer's
+    names when they are not the reader (else None), the expiry date, the state, the
+    badges, and whether the reader may manage it, it is locked in an open request, and
+    it may be terminated."""
+
+    __slots__ = ("domain", "rows", "owned", "transfer_url")
 
     def __init__(self, domain):
-        self.domain, self.rows, self.owned = domain, [], False
+        self.domain, self.rows, self.owned, self.transfer_url = domain, [], False, None
+
+
+# What ``url_quote`` leaves as it is (most external ids): such an id is not quoted again.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+# A domain that ``url_for`` writes as it is in a query string.
+_QUERY_SAFE = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+_MARK = "0domain0"
+
+
+def _transfer_url(domain, template):
+    """The URL of the transfer page for ``domain`` (``url_for``'s), joined from
+    ``template`` (that URL for ``_MARK``) when the domain needs no quoting."""
+    if _QUERY_SAFE(domain):
+        return template.replace(_MARK, domain)
+    return url_for("transfers.index", domain=domain)
+
+
+# A request number no request has: the badges of a state and an open request are written
+# once with it, then each open request's number put in its place.
+_NUMBER = 987654321987
+_NUMBER_TEXT = str(_NUMBER)
+
+
+def _numbered(shared, badges, service, open_request, account_id):
+    """The badges of a service without unpaid payment requests: those of its state and
+    the open request (whether the reader is its party) with the request's number."""
+    if open_request is None:
+        return badges(service, None, (), account_id)
+    key = (service.state, "any", open_request.key[1])
+    written = shared.get(key)
+    if written is None:
+        mark = operations.OpenRequestMark(_NUMBER, account_id, open_request.key[1])
+        written = shared[key] = badges(service, mark, (), account_id)
+    return written.replace(_NUMBER_TEXT, str(open_request.id))
 
 
 def my_services(account_id):
-    """The cases of ``account_id``'s services, each with its rows (see module)."""
+    """The cases of ``account_id``'s services, each with its rows (see module and Case)."""
     cases = services_by_case(account_id)
     badges = get_template_attribute("_badges.html", "service_badges")
     prefix = url_for("services.index")
-    kinds, roles, shared_badges = {}, {}, {}
+    transfer_template = url_for("transfers.index", domain=_MARK)
+    plain_urls = _URL_SAFE(prefix) is not None
+    kinds, roles, states, dates, shared_badges = {}, {}, {}, {}, {}
     fmt_date = date_formatter()
     found = []
     for domain, services in cases.items():
         case = Case(domain)
+        append = case.rows.append
         for s in services:
-            row = ServiceRow()
-            row.service = s
-            row.url = prefix + url_quote(s.external_id)
-            if s.kind not in kinds:
-                kinds[s.kind] = str(kind_label(s.kind))
-            row.kind = kinds[s.kind]
-            mine = tuple(operations.roles_of(account_id, s))
-            if mine not in roles:
-                roles[mine] = ", ".join(str(role_label(r)) for r in mine)
-            row.roles = roles[mine]
-            row.expires = fmt_date(s.expires_on)
+            external_id = s.external_id
+            if plain_urls and _URL_SAFE(external_id):  # nothing to quote or escape
+                shown_id = Markup(external_id)
+                url = Markup(prefix + external_id)
+            else:
+                shown_id, url = escape(external_id), escape(prefix + url_quote(external_id))
+            expires = dates.get(s.expires_on)
+            if expires is None:
+                expires = dates[s.expires_on] = escape(fmt_date(s.expires_on))
+            kind = kinds.get(s.kind)
+            if kind is None:
+                kind = kinds[s.kind] = escape(str(kind_label(s.kind)))
+            owner_id, payer_id, state = s.owner_id, s.payer_id, s.state
+            mine = (owner_id == account_id, payer_id == account_id)
+            shown_roles = roles.get(mine)
+            if shown_roles is None:
+                shown_roles = roles[mine] = escape(
+                    ", ".join(str(role_label(r)) for r in operations.roles_of(account_id, s))
+                )
+            shown_state = states.get(state)
+            if shown_state is None:
+                shown_state = states[state] = escape(state)
             open_request = s.open_request
             unpaid = s.payment_requests  # the unpaid ones only
             if not unpaid:  # the badges depend on the state and the open request alone
-                key = (s.state, open_request and open_request.key)
-                if key not in shared_badges:
-                    shared_badges[key] = badges(s, open_request, unpaid, account_id)
-                row.badges = shared_badges[key]
+                key = (state, open_request and open_request.key)
+                shown_badges = shared_badges.get(key)
+                if shown_badges is None:
+                    shown_badges = shared_badges[key] = _numbered(
+                        shared_badges, badges, s, open_request, account_id
+                    )
             else:
-                row.badges = badges(s, open_request, unpaid, account_id)
-            row.manage = operations.may_manage(account_id, s)
-            row.locked = open_request is not None
-            case.owned = case.owned or s.owner_id == account_id
-            case.rows.append(row)
+                shown_badges = badges(s, open_request, unpaid, account_id)
+            manage = operations.may_manage(account_id, s)
+            case.owned = case.owned or mine[0]
+            append(
+                (
+                    shown_id,
+                    url,
+                    kind,
+                    shown_roles,
+                    None if mine[0] else s.owner.name,
+                    None if mine[1] else s.payer.name,
+                    expires,
+                    shown_state,
+                    shown_badges,
+                    manage,
+                    open_request is not None,
+                    state != "terminating",
+                )
+            )
+        if case.owned:
+            case.transfer_url = _transfer_url(domain, transfer_template)
         found.append(case)
     return found
