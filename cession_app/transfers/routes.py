@@ -59,13 +59,18 @@ def _detail(transfer):
 def detail(request_id):
     """A request's details (parties and staff only)."""
     transfer = _visible_request(request_id)
+    me = transfer.party_for(current_user.id)
+    # ResendForm first, as before: it is always shown (its CSRF token is the session's).
+    resend_form = ResendForm()
+    # The answer form only where the page shows it (the template's condition).
+    answering = me and me.must_confirm and not me.has_acted and transfer.state == "awaiting"
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
         history=audit.events_of("transfer", transfer.id),
-        me=transfer.party_for(current_user.id),
-        respond_form=RespondForm(),
-        resend_form=ResendForm(),
+        me=me,
+        respond_form=RespondForm() if answering else None,
+        resend_form=resend_form,
     )
 
 
