@@ -9,7 +9,9 @@ ChainMap's dicts gives the same keys in C.
 
 from collections import ChainMap
 
-from jinja2 import Template
+from flask import current_app, template_rendered
+from flask.globals import _cv_request
+from jinja2 import Template, pass_context
 from markupsafe import Markup, escape
 
 from .i18n import LazyText
@@ -51,6 +53,38 @@ class FastImportTemplate(Template):
         return super()._get_default_module(ctx)
 
 
+# The parts of the layout (base.html) that are the same for every page of a language, brand
+# and mount point: the head's links, the menu, the language switcher, the footer
+# (templates/layout/). Each is rendered once per process and kept, in production only.
+_LAYOUT = "cession_layout"  # app.extensions: [brand, {(piece, locale, mount point): Markup}]
+
+
+@pass_context
+def layout_piece(context, name):
+    """``templates/layout/<name>.html`` rendered with the page's context; kept while the
+    brand is the one kept per process (see ``brand.current``): rebuilt in debug and tests."""
+    app = current_app._get_current_object()
+    brand = context.get("brand")
+    kept = app.extensions.get(_LAYOUT)
+    if kept is None or kept[0] is not brand:
+        kept = app.extensions[_LAYOUT] = [brand, {}]
+    request_context = _cv_request.get(None)
+    script_root = request_context.request.script_root if request_context is not None else None
+    key = (name, context.get("current_locale"), script_root)
+    html = kept[1].get(key)
+    if html is None:
+        template = context.environment.get_template(f"layout/{name}.html")
+        variables = context.get_all()
+        html = Markup(template.render(variables))
+        template_rendered.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=variables
+        )
+        if not (app.debug or app.testing):
+            kept[1][key] = html
+    return html
+
+
 def init_app(app):
-    """Templates loaded from now on use ``FastImportTemplate``."""
+    """Templates loaded from now on use ``FastImportTemplate``; ``layout_piece``."""
     app.jinja_env.template_class = FastImportTemplate
+    app.jinja_env.globals["layout_piece"] = layout_piece
