@@ -7,11 +7,13 @@ environment (about 280 Python calls per import, on every page). ``set.difference
 ChainMap's dicts gives the same keys in C.
 """
 
+import re
 from collections import ChainMap
 
 from flask import current_app, template_rendered
 from flask.globals import _cv_request
 from jinja2 import Template, pass_context
+from jinja2.compiler import CodeGenerator
 from markupsafe import Markup, escape
 
 from .i18n import LazyText
@@ -29,6 +31,32 @@ def _escape(value):
     return escape(value)
 
 
+# A page is a chain of generators: the template, the layout it extends, each block and each
+# included template. Jinja hands every piece of output up the chain (``yield from``, or a
+# loop over an include's output), so each piece resumes every generator above it (a page of
+# a thousand pieces, three levels deep: three thousand steps). A block, a layout and an
+# include are joined where they are used instead: one step up for each of them. The page's
+# text is the same, it is only joined at other levels.
+CODE_GENERATOR = "join1"  # names compiled templates on disk (assets): change with the code
+_YIELD_FROM = re.compile(r"^( *)yield from (.+)$", re.M)
+_YIELD_EACH = re.compile(r"^( *)for event in gen:\n\1    yield event$", re.M)
+
+
+class JoiningCodeGenerator(CodeGenerator):
+    """Jinja's code generator, whose templates join a block's, a parent's and an included
+    template's output where they use it (see above)."""
+
+    def visit_Template(self, node, frame=None):
+        super().visit_Template(node, frame)
+        code = self.stream.getvalue()
+        code = _YIELD_FROM.sub(r"\1yield _cession_concat(\2)", code)
+        # (as many lines as before: tracebacks name the template's lines by them)
+        code = _YIELD_EACH.sub(r"\1for event in (_cession_concat(gen),):\n\1    yield event", code)
+        self.stream.seek(0)
+        self.stream.truncate()
+        self.stream.write(code)
+
+
 class FastImportTemplate(Template):
     """A Jinja template whose imports find the kept module fast (see module), and whose
     output of Markup skips the copy (``_escape``)."""
@@ -40,6 +68,7 @@ class FastImportTemplate(Template):
         namespace = template.root_render_func.__globals__
         if namespace.get("escape") is escape:
             namespace["escape"] = _escape
+        namespace["_cession_concat"] = "".join
         return template
 
     def _get_default_module(self, ctx=None):
@@ -87,4 +116,5 @@ def layout_piece(context, name):
 def init_app(app):
     """Templates loaded from now on use ``FastImportTemplate``; ``layout_piece``."""
     app.jinja_env.template_class = FastImportTemplate
+    app.jinja_env.code_generator_class = JoiningCodeGenerator
     app.jinja_env.globals["layout_piece"] = layout_piece
