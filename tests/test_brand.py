@@ -128,7 +128,7 @@ def test_the_layout_kept_outside_tests_is_the_layout_of_each_page(app, client, m
             log_in("novak")
             client.post("/language", data={"language": language, "next": "/"})
             found.append(page("/services/"))
-            found.append(page("/account"))
+            found.append(page("/my-data"))
             client.post("/logout")
             client.get("/login")  # its message shown
         return found
