@@ -15,6 +15,8 @@ from pathlib import Path
 from flask import request
 from jinja2 import FileSystemBytecodeCache
 
+from .templating import CODE_GENERATOR
+
 YEAR = 365 * 24 * 3600
 
 
@@ -63,4 +65,7 @@ def init_app(app):
             Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError:  # a read-only system: templates are compiled per worker, as before
             return
-        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(folder)
+        # Named by the code generator's version: code compiled by another is not loaded.
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(
+            folder, f"__jinja2_{CODE_GENERATOR}_%s.cache"
+        )

@@ -7,10 +7,14 @@ environment (about 280 Python calls per import, on every page). ``set.difference
 ChainMap's dicts gives the same keys in C.
 """
 
+import re
 from collections import ChainMap
 from types import FunctionType, MethodType
 
-from jinja2 import Template
+from flask import current_app, template_rendered
+from flask.globals import _cv_request
+from jinja2 import Template, pass_context
+from jinja2.compiler import CodeGenerator
 from jinja2.runtime import Context, Macro
 from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
@@ -30,6 +34,32 @@ def _escape(value):
     return escape(value)
 
 
+# A page is a chain of generators: the template, the layout it extends, each block and each
+# included template. Jinja hands every piece of output up the chain (``yield from``, or a
+# loop over an include's output), so each piece resumes every generator above it (a page of
+# a thousand pieces, three levels deep: three thousand steps). A block, a layout and an
+# include are joined where they are used instead: one step up for each of them. The page's
+# text is the same, it is only joined at other levels.
+CODE_GENERATOR = "join1"  # names compiled templates on disk (assets): change with the code
+_YIELD_FROM = re.compile(r"^( *)yield from (.+)$", re.M)
+_YIELD_EACH = re.compile(r"^( *)for event in gen:\n\1    yield event$", re.M)
+
+
+class JoiningCodeGenerator(CodeGenerator):
+    """Jinja's code generator, whose templates join a block's, a parent's and an included
+    template's output where they use it (see above)."""
+
+    def visit_Template(self, node, frame=None):
+        super().visit_Template(node, frame)
+        code = self.stream.getvalue()
+        code = _YIELD_FROM.sub(r"\1yield _cession_concat(\2)", code)
+        # (as many lines as before: tracebacks name the template's lines by them)
+        code = _YIELD_EACH.sub(r"\1for event in (_cession_concat(gen),):\n\1    yield event", code)
+        self.stream.seek(0)
+        self.stream.truncate()
+        self.stream.write(code)
+
+
 class FastImportTemplate(Template):
     """A Jinja template whose imports find the kept module fast (see module), and whose
     output of Markup skips the copy (``_escape``)."""
@@ -41,6 +71,7 @@ class FastImportTemplate(Template):
         namespace = template.root_render_func.__globals__
         if namespace.get("escape") is escape:
             namespace["escape"] = _escape
+        namespace["_cession_concat"] = "".join
         return template
 
     def _get_default_module(self, ctx=None):
@@ -101,7 +132,41 @@ class FastCallContext(Context):
 _NO_MARKS = {}
 
 
+# The parts of the layout (base.html) that are the same for every page of a language, brand
+# and mount point: the head's links, the menu, the language switcher, the footer
+# (templates/layout/). Each is rendered once per process and kept, in production only.
+_LAYOUT = "cession_layout"  # app.extensions: [brand, {(piece, locale, mount point): Markup}]
+
+
+@pass_context
+def layout_piece(context, name):
+    """``templates/layout/<name>.html`` rendered with the page's context; kept while the
+    brand is the one kept per process (see ``brand.current``): rebuilt in debug and tests."""
+    app = current_app._get_current_object()
+    brand = context.get("brand")
+    kept = app.extensions.get(_LAYOUT)
+    if kept is None or kept[0] is not brand:
+        kept = app.extensions[_LAYOUT] = [brand, {}]
+    request_context = _cv_request.get(None)
+    script_root = request_context.request.script_root if request_context is not None else None
+    key = (name, context.get("current_locale"), script_root)
+    html = kept[1].get(key)
+    if html is None:
+        template = context.environment.get_template(f"layout/{name}.html")
+        variables = context.get_all()
+        html = Markup(template.render(variables))
+        template_rendered.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=variables
+        )
+        if not (app.debug or app.testing):
+            kept[1][key] = html
+    return html
+
+
 def init_app(app):
-    """Templates loaded from now on use ``FastImportTemplate``, and ``FastCallContext``."""
+    """Templates loaded from now on use ``FastImportTemplate``, ``FastCallContext`` and the
+    joining code generator; ``layout_piece``."""
     app.jinja_env.template_class = FastImportTemplate
     app.jinja_env.context_class = FastCallContext
+    app.jinja_env.code_generator_class = JoiningCodeGenerator
+    app.jinja_env.globals["layout_piece"] = layout_piece

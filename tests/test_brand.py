@@ -101,3 +101,50 @@ def test_pages_show_the_support_address_a_process_read_lately(app, client, make,
         site_settings.save({"SUPPORT_EMAIL": "desk@acme.test"}, admin)
         db.session.commit()
     assert "desk@acme.test" in client.get("/login").text
+
+
+def test_the_layout_kept_outside_tests_is_the_layout_of_each_page(app, client, make, log_in):
+    """Outside tests the layout's fixed parts (head links, menu, language switcher, footer)
+    are rendered once per language, brand and mount point and kept: the pages are the same
+    as when every part is rendered, for a visitor and an account, in each language."""
+    import re
+
+    from cession_app import site_settings
+    from cession_app.extensions import db
+
+    admin = make.account("admin", staff=True)
+    make.account("novak")
+
+    def page(path):  # the session's CSRF token and open sessions differ from run to run
+        text = client.get(path).text
+        text = re.sub(r'name="csrf_token" value="[^"]*"', "", text)
+        return re.sub(r"(?s)<table.*</table>", "", text)
+
+    def pages():
+        found = []
+        for language in ("en", "cs"):
+            client.post("/language", data={"language": language, "next": "/"})
+            found.append(page("/login"))
+            log_in("novak")
+            client.post("/language", data={"language": language, "next": "/"})
+            found.append(page("/services/"))
+            found.append(page("/my-data"))
+            client.post("/logout")
+            client.get("/login")  # its message shown
+        return found
+
+    rendered = pages()
+    assert 'lang="cs"' in rendered[2] and "Customer panel" not in rendered[2]
+    app.testing = False
+    try:
+        assert pages() == rendered
+        assert pages() == rendered  # from the kept parts
+        with app.test_request_context():
+            site_settings.save({"SUPPORT_EMAIL": "desk@acme.test"}, admin)
+            db.session.commit()
+        page = client.get("/login").text
+        assert "desk@acme.test" in page and "help@acme.test" not in page
+        page = client.get("/login", base_url="http://localhost/panel/").text
+        assert 'href="/panel/static/style.css?v=' in page
+    finally:
+        app.testing = True

@@ -13,13 +13,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, i18n, mailer
 from ..errors import render_error
 from ..extensions import db, limiter, login_manager
+from ..i18n import gettext as _
+from ..i18n import ngettext
 from ..models import Account
 from ..security import limit_posts, no_store
 from . import bp, oidc, operations, sessions, throttle, two_factor
