@@ -21,11 +21,12 @@ from flask_babel import get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString
 from flask_login.utils import _get_user
 from jinja2 import pass_context
-from markupsafe import Markup, escape
+from markupsafe import escape
 from wtforms.i18n import messages_path
 
 from .config import LANGUAGES
 from .extensions import babel
+from .html import safe_html
 
 
 # ---------------------------------------------------------------- translating, fast
@@ -438,12 +439,12 @@ def _message(catalog, context, string, variables):
         kept = _kept_with(catalog, "cession_markup")
         text = kept.get(string)
         if text is None:
-            text = Markup(catalog.ugettext(string))
+            text = safe_html(catalog.ugettext(string))
             text = kept[string] = text % variables if "%" in text else text
         return text
     text = catalog.ugettext(string)
     if context.eval_ctx.autoescape:
-        text = Markup(text)
+        text = safe_html(text)
     return text % variables if variables or "%" in text else text
 
 

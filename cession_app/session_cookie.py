@@ -3,20 +3,18 @@
 Flask builds its signing serializer anew for every request and verifies the cookie's
 signature and decodes it every time (about 280 Python calls), though a browser sends the
 same cookie on page after page. Here the serializer is kept per set of keys, and a cookie
-that verified is kept (its content and when it was signed) per process: the same cookie
+that verified is kept (its content and when it was signed) per process by
+``tokens.kept_loads``, as link tokens are: the same cookie
 string again gives a copy of the same content after the same age check (a session older than
 PERMANENT_SESSION_LIFETIME, or signed in the future, is empty, as Flask makes it). A cookie
 that fails verification is never kept. Logging out still works as before: it is the server's
 session record (``accounts/sessions``) that ends, not the cookie.
 """
 
-import copy
-import time
-
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-KEPT_COOKIES = 4096  # per process; cleared when full
+from .tokens import kept_loads
 
 
 class KeptSessionInterface(SecureCookieSessionInterface):
@@ -43,19 +41,10 @@ class KeptSessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
         verified = app.extensions.setdefault("cession_verified_cookies", {})
-        found = verified.get(value)
-        if found is not None and found[0] is serializer:
-            age = int(time.time()) - found[1]  # as itsdangerous counts it
-            if 0 <= age <= max_age:
-                return self.session_class(copy.deepcopy(found[2]))
         try:
-            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+            return self.session_class(kept_loads(serializer, value, max_age, verified))
         except BadSignature:
             return self.session_class()
-        if len(verified) >= KEPT_COOKIES:
-            verified.clear()
-        verified[value] = (serializer, int(signed_at.timestamp()), copy.deepcopy(data))
-        return self.session_class(data)
 
 
 def init_app(app):

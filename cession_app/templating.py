@@ -19,6 +19,7 @@ from jinja2.runtime import Context, Macro
 from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
 
+from .html import safe_html
 from .i18n import LazyText
 
 
@@ -154,7 +155,7 @@ def layout_piece(context, name):
     if html is None:
         template = context.environment.get_template(f"layout/{name}.html")
         variables = context.get_all()
-        html = Markup(template.render(variables))
+        html = safe_html(template.render(variables))
         template_rendered.send(
             app, _async_wrapper=app.ensure_sync, template=template, context=variables
         )

@@ -1,10 +1,11 @@
 """The one signed-link helper: a salt per purpose, max_age on every load, key rotation.
 
 The serializers are kept per purpose and set of keys, and a token that verified is kept
-(its payload and when it was signed) per process, as ``session_cookie`` keeps cookies: the
-same link opened again gives a copy of the same payload after the same age check (by
-itsdangerous' clock), without decoding and verifying its signature again (about 130 Python
-calls). A token that fails is never kept; an expired one is verified again, and refused.
+(its payload and when it was signed) per process by :func:`kept_loads`, which also keeps
+``session_cookie``'s cookies: the same link opened again gives a copy of the same payload
+after the same age check (by itsdangerous' clock), without decoding and verifying its
+signature again (about 130 Python calls). A token that fails is never kept; an expired one
+is verified again, and refused.
 """
 
 import copy
@@ -48,22 +49,30 @@ def make_token(purpose, payload):
     return _serializer(purpose).dumps(payload)
 
 
-def load_token(purpose, token, max_age):
-    """Return the payload, or raise TokenExpired / TokenInvalid."""
-    serializer = _serializer(purpose)
-    verified = current_app.extensions.setdefault("cession_verified_tokens", {})
-    found = verified.get(token)
+def kept_loads(serializer, value, max_age, kept):
+    """``serializer.loads(value, max_age=max_age)``, kept: a value that verified before (in
+    the dict ``kept``, per process) gives a copy of the same payload after the same age
+    check, by itsdangerous' clock, without decoding and verifying its signature again. A
+    value that fails is never kept, an expired one is verified again (and raises), and the
+    dict is cleared when it holds ``KEPT_TOKENS``. Raises what ``loads`` raises."""
+    found = kept.get(value)
     if found is not None and found[0] is serializer:
-        age = TimestampSigner.get_timestamp(None) - found[1]  # as itsdangerous counts it
+        age = TimestampSigner.get_timestamp(None) - found[1]  # itsdangerous' clock
         if 0 <= age <= max_age:
             return copy.deepcopy(found[2])
+    payload, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+    if len(kept) >= KEPT_TOKENS:
+        kept.clear()
+    kept[value] = (serializer, int(signed_at.timestamp()), copy.deepcopy(payload))
+    return payload
+
+
+def load_token(purpose, token, max_age):
+    """Return the payload, or raise TokenExpired / TokenInvalid."""
+    verified = current_app.extensions.setdefault("cession_verified_tokens", {})
     try:
-        payload, signed_at = serializer.loads(token, max_age=max_age, return_timestamp=True)
+        return kept_loads(_serializer(purpose), token, max_age, verified)
     except SignatureExpired as exc:
         raise TokenExpired() from exc
     except BadSignature as exc:
         raise TokenInvalid() from exc
-    if len(verified) >= KEPT_TOKENS:
-        verified.clear()
-    verified[token] = (serializer, int(signed_at.timestamp()), copy.deepcopy(payload))
-    return payload

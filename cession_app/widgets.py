@@ -12,9 +12,11 @@ twin render as before.
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
+from markupsafe import escape
 from wtforms import widgets
 from wtforms.widgets.core import clean_key
+
+from .html import safe_html
 
 
 def html_params(**kwargs):
@@ -29,7 +31,7 @@ def html_params(**kwargs):
             if type(value) is not str and '"' in text:
                 text = str(text).replace('"', "&quot;")
             params.append(f'{_attribute(key)}="{text}"')
-    return Markup(" ".join(params))
+    return safe_html(" ".join(params))
 
 
 @lru_cache(maxsize=256)  # names come from the code (id, class_, aria_describedby...)
@@ -60,7 +62,7 @@ class Input(widgets.Input):
         if datalist is not None and "list" not in kwargs:
             kwargs["list"] = datalist if isinstance(datalist, str) else datalist.id
         _flag_attrs(self, field, kwargs)
-        return Markup(f"<input {html_params(name=field.name, **kwargs)}>")
+        return safe_html(f"<input {html_params(name=field.name, **kwargs)}>")
 
 
 # Each keeps its WTForms class's own steps (hiding the password, the submit's label...),
@@ -108,7 +110,7 @@ class TextArea(widgets.TextArea):
         kwargs.setdefault("id", field.id)
         _flag_attrs(self, field, kwargs)
         params = html_params(name=field.name, **kwargs)
-        return Markup(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")
+        return safe_html(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")
 
 
 class Select(widgets.Select):
@@ -130,7 +132,7 @@ class Select(widgets.Select):
         else:
             html.extend(self.render_option(choice) for choice in field._iter_choices_normalized())
         html.append("</select>")
-        return Markup("".join(html))
+        return safe_html("".join(html))
 
     @classmethod
     def render_option(cls, choice, **kwargs):
@@ -142,7 +144,7 @@ class Select(widgets.Select):
         if choice.selected:
             options["selected"] = True
         label = escape(choice.label or choice.value)
-        return Markup(f"<option {html_params(**options)}>{label}</option>")
+        return safe_html(f"<option {html_params(**options)}>{label}</option>")
 
 
 FAST = {

@@ -15,10 +15,11 @@ from collections import OrderedDict
 
 from flask import get_template_attribute, url_for
 from jinja2.utils import url_quote
-from markupsafe import Markup, escape
+from markupsafe import escape
 from sqlalchemy import and_, bindparam, or_, select, true
 
 from ..extensions import db
+from ..html import safe_html
 from ..i18n import date_formatter
 from ..labels import kind_label, role_label
 from ..models import Account, PaymentRequest, Service, TransferItem, TransferParty
@@ -199,8 +200,8 @@ def my_services(account_id):
         for s in services:
             external_id = s.external_id
             if plain_urls and _URL_SAFE(external_id):  # nothing to quote or escape
-                shown_id = Markup(external_id)
-                url = Markup(prefix + external_id)
+                shown_id = safe_html(external_id)
+                url = safe_html(prefix + external_id)
             else:
                 shown_id, url = escape(external_id), escape(prefix + url_quote(external_id))
             expires = dates.get(s.expires_on)

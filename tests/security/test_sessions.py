@@ -2,6 +2,7 @@
 (in My data, by a reset or by ``import-data``) no longer signs anyone in."""
 
 import json
+import time
 
 from sqlalchemy import select
 
@@ -122,8 +123,6 @@ def test_a_kept_session_cookie_still_ages_and_a_forged_one_is_refused(
 ):
     """The cookie's content is kept per process after it verified once, not its validity:
     past PERMANENT_SESSION_LIFETIME it is empty, and a changed cookie is checked anew."""
-    from cession_app import session_cookie
-
     make.account("novak")
     log_in("novak")
     assert _signed_in(client) and _signed_in(client)  # the second read is the kept one
@@ -132,6 +131,6 @@ def test_a_kept_session_cookie_still_ages_and_a_forged_one_is_refused(
     forged.set_cookie("session", value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
     assert not _signed_in(forged)
     lifetime = app.permanent_session_lifetime.total_seconds()
-    later = session_cookie.time.time() + lifetime + 5
-    monkeypatch.setattr(session_cookie.time, "time", lambda: later)
+    later = time.time() + lifetime + 5
+    monkeypatch.setattr(time, "time", lambda: later)
     assert not _signed_in(client)
