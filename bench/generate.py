@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import flask_migrate
-from sqlalchemy import MetaData, func, select, text
+from sqlalchemy import MetaData, create_engine, func, make_url, select, text
 
 from cession_app import create_app, init_migrations, passwords, pgdriver
 from cession_app.extensions import db
@@ -81,6 +81,8 @@ def fresh_schema(url):
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        _create_database(url)
     app = bench_app(url)
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
@@ -91,6 +93,22 @@ def fresh_schema(url):
         flask_migrate.upgrade()
         db.engine.dispose()
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _create_database(url):
+    """A PostgreSQL database named in ``url`` that does not exist yet is created (through
+    the server's ``postgres`` database, as ``createdb`` does)."""
+    url = make_url(url).set(drivername="postgresql+psycopg")
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).first()
+            if found is None:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------- bulk path
