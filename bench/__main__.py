@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from . import generate, load, measure
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -90,52 +92,97 @@ def page_paths(url, data):
     return [(key, paths[key], logged_in) for key, _label, logged_in in PAGES]
 
 
-def measure_pages(url, data, seconds):
-    """Serve the data set with gunicorn; load the bare route and every page; peak RSS."""
+def slices(seconds):
+    """(rounds, seconds each) that a page's load is cut into: 5 s -> 3 rounds of 2 s."""
+    return (3, max(1, seconds // 2)) if seconds >= 4 else (2, max(1, seconds // 2))
+
+
+def measure_pages(urls, datas, seconds):
+    """Serve both data sets side by side and load the bare route and every page.
+
+    Two gunicorns, one per data set (``urls`` and ``datas`` by size), only one loaded at a
+    time. For every page, in rounds: the page on the large set, the bare route on the same
+    server, the page on the small set. So each page's throughput is compared with the bare
+    route measured next to it, and its p50 at the large set with its p50 at the small set
+    measured next to it: a shared machine that gets slower or faster during the run moves
+    both sides of each ratio alike. Peak RSS is the large set's workers'.
+    """
+    rounds, each = slices(seconds)
     env = {
-        "DATABASE_URL": url,
         "SECRET_KEY": generate.SECRET_KEY,
         "MAIL_SERVER": "",
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "TWO_FACTOR_REQUIRED_FOR_STAFF": "false",  # the probe opens the staff search
     }
-    paths = page_paths(url, data)
-    server = load.Gunicorn(env)
+    servers, cookies, paths = {}, {}, {}
     try:
-        probe = data["probe"]
-        cookie = load.log_in(server.port, probe["login"], probe["password"])
-        found = {"bare": load.load(server.port, BARE, seconds)}
-        for key, path, logged_in in paths:
-            found[key] = _load_page(server.port, path, seconds, cookie if logged_in else None)
-        found["rss_mb"] = server.peak_rss_mb()
-        found["rss_now_mb"] = server.peak_rss_mb("VmRSS")
+        for size in ("small", "large"):
+            servers[size] = load.Gunicorn({**env, "DATABASE_URL": urls[size]})
+            probe = datas[size]["probe"]
+            cookies[size] = load.log_in(servers[size].port, probe["login"], probe["password"])
+            paths[size] = page_paths(urls[size], datas[size])
+        large, small = servers["large"].port, servers["small"].port
+        found = {"small": {}, "large": {}}
+        bare_all = []
+        for (key, path, logged_in), (_, small_path, _) in zip(
+            paths["large"], paths["small"], strict=True
+        ):
+            cookie = cookies["large"] if logged_in else None
+            small_cookie = cookies["small"] if logged_in else None
+            checked = _check_page(large, path, cookie), _check_page(small, small_path, small_cookie)
+            if any(checked):
+                found["large"][key] = found["small"][key] = next(c for c in checked if c)
+                continue
+            page, bare, page_small = [], [], []
+            for _ in range(rounds):
+                page.append(load.load(large, path, each, cookie))
+                bare.append(load.load(large, BARE, each))
+                page_small.append(load.load(small, small_path, each, small_cookie))
+            bare_all += bare
+            found["large"][key] = {
+                **load.combine(page),
+                "bare_rps": load.combine(bare)["rps"],
+                **_still_answering(large, path, cookie),
+            }
+            found["small"][key] = load.combine(page_small)
+        found["large"]["bare"] = load.combine(bare_all or [load.load(large, BARE, each)])
+        found["large"]["rss_mb"] = servers["large"].peak_rss_mb()
+        found["large"]["rss_now_mb"] = servers["large"].peak_rss_mb("VmRSS")
     finally:
-        server.stop()
-    return found, paths
+        for server in servers.values():
+            server.stop()
+    return found, paths["large"]
 
 
-def _load_page(port, path, seconds, cookie):
+def _check_page(port, path, cookie):
+    """None when the page answers 200, else what to report instead of its figures."""
     if path is None:
         return {"missing": measure.MISSING}
     status = load.get(port, path, cookie)[0]
     if status != 200:
         return {"missing": measure.MISSING if status == 404 else f"n/a (HTTP {status})"}
-    result = load.load(port, path, seconds, cookie)
+    return None
+
+
+def _still_answering(port, path, cookie):
     if load.get(port, path, cookie)[0] != 200:
-        result["missing"] = "n/a (the page stopped answering 200 under load)"
-    return result
+        return {"missing": "n/a (the page stopped answering 200 under load)"}
+    return {}
 
 
 def run_backend(name, url_for, plan, log):
     """Every measurement on one database backend; returns the raw results."""
-    raw = {"generation": {}, "pages": {}}
+    raw = {"generation": {}}
+    urls = {size: url_for(size) for size in ("small", "large")}
     for size in ("small", "large"):
         n = plan[size]
         log(f"[{name}] generating {human(n)} services ...")
-        data = generate.generate(url_for(size), n)
+        data = generate.generate(urls[size], n)
         raw["generation"][size] = data
-        log(f"[{name}] {human(n)}: {data['counts']} in {data['seconds']} s; serving and loading")
-        raw["pages"][size], paths = measure_pages(url_for(size), data, plan["seconds"])
+        log(f"[{name}] {human(n)}: {data['counts']} in {data['seconds']} s")
+    rounds, each = slices(plan["seconds"])
+    log(f"[{name}] serving both, loading every page: {rounds} rounds of {each} s per side")
+    raw["pages"], paths = measure_pages(urls, raw["generation"], plan["seconds"])
     url = url_for("large")
     log(f"[{name}] SQL statements per page")
     raw["sql"] = measure.sql_per_page(url, paths, raw["generation"]["large"]["probe"])
@@ -197,7 +244,7 @@ def figures_for(backend, raw, plan):
         if "missing" in page:
             _row(rows, backend, name, page["missing"], target, key=f"page:{key}")
             continue
-        ratio = round(page["rps"] / bare["rps"], 3)
+        ratio = round(page["rps"] / page.get("bare_rps", bare["rps"]), 3)
         ok = ratio >= wanted if wanted else None
         unit = f"x  [{_load_text(page)}]"
         _row(rows, backend, name, ratio, target, ok, unit=unit, key=f"page:{key}")
@@ -458,7 +505,10 @@ def main(argv=None):
     backends = [("sqlite", lambda size: f"sqlite:///{OUT / f'bench-{size}.sqlite'}")]
     pg_url = os.environ.get("CESSION_BENCH_POSTGRES_URL")
     if pg_url:
-        backends.append(("postgresql", lambda size: pg_url))
+        small = make_url(pg_url).set(database=make_url(pg_url).database + "_small")
+        small_url = small.render_as_string(hide_password=False)
+        # Both data sets are served side by side: the small one in a database of its own.
+        backends.append(("postgresql", lambda size: small_url if size == "small" else pg_url))
     else:
         log("CESSION_BENCH_POSTGRES_URL is not set: SQLite only, no two-worker figure")
     figures, raw = [], {}

@@ -197,3 +197,17 @@ def load(port, path, seconds, cookie=None):
     if shutil.which("wrk"):
         return {**run_wrk(port, path, seconds, cookie), "tool": "wrk"}
     return {**run_threads(port, path, seconds, cookie), "tool": "threads"}
+
+
+def combine(results):
+    """One figure of several slices of the same load: throughput averaged (the slices last
+    equally long), p50 and p99 their medians, bad responses and socket errors added up."""
+    return {
+        "rps": round(statistics.fmean(r["rps"] for r in results), 1),
+        "p50_ms": round(statistics.median(r["p50_ms"] for r in results), 3),
+        "p99_ms": round(statistics.median(r["p99_ms"] for r in results), 3),
+        "bad_responses": sum(r.get("bad_responses", 0) for r in results),
+        "socket_errors": sum(r.get("socket_errors", 0) for r in results),
+        "tool": results[0].get("tool"),
+        "slices": len(results),
+    }

@@ -92,3 +92,39 @@ def test_the_report_gives_every_target_of_issue_16_with_pass_or_fail():
     assert by_name["requests executed twice"][-1] == "pass"
     assert by_name["log-in page / bare"][-1] == "n/a"
     assert "FAIL" in text_table(head, lines)
+
+
+def test_a_page_is_compared_with_the_bare_route_measured_in_its_own_rounds(monkeypatch):
+    """A machine that slows down during the run moves both sides of a ratio alike: a page's
+    throughput is divided by the bare route's from the same rounds, not by one measured
+    minutes before."""
+    from bench import load
+    from bench.__main__ import figures_for
+
+    rounds = [
+        {"rps": r, "p50_ms": p, "p99_ms": 2 * p} for r, p in ((100, 4.0), (300, 1.0), (200, 2.0))
+    ]
+    combined = load.combine(rounds)
+    assert combined["rps"] == 200.0 and combined["p50_ms"] == 2.0 and combined["slices"] == 3
+    page = {"rps": 150.0, "p50_ms": 6.0, "p99_ms": 9.0, "bare_rps": 1000.0}
+    small_page = {"rps": 160.0, "p50_ms": 5.0, "p99_ms": 9.0}
+    raw = {
+        "generation": {
+            s: {"counts": {"services": 1}, "seconds": 1, "rows_per_second": 1}
+            for s in ("small", "large")
+        },
+        "pages": {
+            "large": {"bare": {"rps": 5000.0, "p50_ms": 1, "p99_ms": 1}, "detail": page},
+            "small": {"detail": small_page},
+        },
+        "sql": {},
+        "exec_one": {"missing": "n/a"},
+        "latency": {"missing": "n/a"},
+    }
+    from bench import __main__ as bench_main
+
+    monkeypatch.setattr(bench_main, "PAGES", tuple(p for p in bench_main.PAGES if p[0] == "detail"))
+    plan = bench_main.scale_plan("quick")
+    rows = {row["key"]: row for row in figures_for("sqlite", raw, plan)}
+    assert rows["page:detail"]["value"] == 0.15  # 150 / 1000, not 150 / 5000
+    assert rows["size:detail"]["value"] == 1.2
