@@ -1,5 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app``."""
 
-from cession_app import create_app
+from cession_app import web_app
 
-app = create_app()
+app = web_app()
