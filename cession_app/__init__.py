@@ -155,10 +155,11 @@ def init_migrations(app):
 
 def _register_extensions(app):
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        from .models.transfers import add_postgresql_options
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    from .models.transfers import add_dialect_options
 
-        add_postgresql_options()  # the models as the migrations made them (autogenerate)
+    add_dialect_options(uri.split(":")[0].split("+")[0])  # the models as migrated (autogenerate)
+    if uri.startswith("postgresql"):
         from . import pgdriver
 
         with app.app_context():

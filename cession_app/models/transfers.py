@@ -143,26 +143,29 @@ class TransferItem(db.Model):
     service = relationship("Service")
 
 
-# A service is in at most one open request: the database enforces the lock.
+# A service is in at most one open request: the database enforces the lock (a partial
+# unique index: its predicate is added with the dialect, see add_dialect_options).
 ACTIVE_SERVICE_INDEX = Index(
-    "uq_transfer_items_active_service",
-    TransferItem.service_id,
-    unique=True,
-    sqlite_where=text("active = 1"),
+    "uq_transfer_items_active_service", TransferItem.service_id, unique=True
 )
 
 
-def add_postgresql_options():
-    """Give the models their PostgreSQL-only DDL options (the predicate of the partial
-    index above). Added with the dialect, not at import: naming a ``postgresql_*`` option
-    imports SQLAlchemy's postgresql package, 2.4 MB in every SQLite web worker."""
-    ACTIVE_SERVICE_INDEX.dialect_options["postgresql"]["where"] = text("active")
+# The predicate of the partial index above, per dialect.
+ACTIVE_SERVICE_WHERE = {"postgresql": "active", "sqlite": "active = 1"}
+
+
+def add_dialect_options(dialect):
+    """Give the models their DDL options for ``dialect`` ("postgresql", "sqlite"): the
+    predicate of the partial index above. Added with the dialect, not at import: naming a
+    ``postgresql_*`` option imports SQLAlchemy's postgresql package (2.4 MB in every SQLite
+    web worker), a ``sqlite_*`` one its sqlite package (0.6 MB in every PostgreSQL one)."""
+    if dialect in ACTIVE_SERVICE_WHERE:
+        ACTIVE_SERVICE_INDEX.dialect_options[dialect]["where"] = text(ACTIVE_SERVICE_WHERE[dialect])
 
 
 @event.listens_for(TransferItem.__table__, "before_create")
 def _before_create(table, connection, **kw):
-    if connection.dialect.name == "postgresql":
-        add_postgresql_options()
+    add_dialect_options(connection.dialect.name)
 
 
 class TransferParty(db.Model):
