@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Integer, bindparam, func, literal, or_, select, true, union, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
+from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import addresses, audit, mailer, site_settings, tokens
