@@ -119,7 +119,7 @@ def events_of(object_type, object_id):
     """Every event of one object (with its actor), the oldest first: its history.
 
     Plain rows, not ORM objects: a history is only shown, and the ORM's loading costs about
-    80 Python calls per page and 25 per event more. The actors are accounts, mostly the
+    80 Python calls per page and 18 per event more. The actors are accounts, mostly the
     parties a page has already loaded (the session's identity map has them).
     """
     session = db.session()
