@@ -15,7 +15,7 @@ from flask import current_app, template_rendered
 from flask.globals import _cv_request
 from jinja2 import Template, pass_context
 from jinja2.compiler import CodeGenerator
-from jinja2.runtime import Context, Macro
+from jinja2.runtime import Context, Macro, missing
 from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
 
@@ -74,6 +74,26 @@ class FastImportTemplate(Template):
             namespace["escape"] = _escape
         namespace["_cession_concat"] = "".join
         return template
+
+    def new_context(self, vars=None, shared=False, locals=None):
+        """Jinja's ``new_context``, whose copy of the globals (a ChainMap) is made in C:
+        Jinja's ``dict(globals, **vars)`` reads a ChainMap key by key in Python (about 100
+        Python calls at every page). The same keys and values, the first map winning."""
+        found = self.globals
+        if shared or type(found) is not ChainMap:
+            return super().new_context(vars, shared, locals)
+        parent = {}
+        for mapping in reversed(found.maps):
+            parent.update(mapping)
+        if vars:
+            parent.update(vars)
+        if locals:
+            for key, value in locals.items():
+                if value is not missing:
+                    parent[key] = value
+        return self.environment.context_class(
+            self.environment, parent, self.name, self.blocks, globals=found
+        )
 
     def _get_default_module(self, ctx=None):
         if ctx is not None and not self.environment.is_async:

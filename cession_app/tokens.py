@@ -59,12 +59,31 @@ def kept_loads(serializer, value, max_age, kept):
     if found is not None and found[0] is serializer:
         age = TimestampSigner.get_timestamp(None) - found[1]  # itsdangerous' clock
         if 0 <= age <= max_age:
-            return copy.deepcopy(found[2])
+            return _copied(found[2])
     payload, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
     if len(kept) >= KEPT_TOKENS:
         kept.clear()
-    kept[value] = (serializer, int(signed_at.timestamp()), copy.deepcopy(payload))
+    kept[value] = (serializer, int(signed_at.timestamp()), _copied(payload))
     return payload
+
+
+# Decoded values that cannot change: kept and handed out as they are. (Flask's session
+# serializer also decodes tuples, Markup, UUIDs and datetimes: copied by ``deepcopy``.)
+_UNCHANGING = frozenset((str, int, float, bool, type(None), bytes))
+
+
+def _copied(value):
+    """A deep copy of a decoded payload: ``copy.deepcopy``'s result, but its dicts, lists
+    and plain values (JSON's) copied without deepcopy's memo and dispatch (about 60 Python
+    calls for a payload of a few keys; this takes a few)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    if kind in _UNCHANGING:
+        return value
+    return copy.deepcopy(value)
 
 
 def load_token(purpose, token, max_age):

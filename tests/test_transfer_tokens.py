@@ -191,3 +191,16 @@ def test_a_link_opened_before_still_expires_and_stays_its_own(client, transfer, 
         patched.setattr(TimestampSigner, "get_timestamp", lambda self: later)
         response = client.get(link(req, novak, token))
     assert response.status_code == 410 and "has expired" in response.text
+
+
+def test_a_kept_payload_is_copied_to_its_depth(app):
+    """Each load of a kept token gives its own copy, nested dicts and lists included."""
+    payload = {"r": 1, "items": [{"id": 2, "tags": ["a"]}], "pair": [3, None], "ok": True}
+    with app.test_request_context():
+        token = tokens.make_token("test-copy", payload)
+        first = tokens.load_token("test-copy", token, max_age=60)
+        first["items"][0]["tags"].append("b")
+        first["items"].append({})
+        first["pair"][0] = 0
+        second = tokens.load_token("test-copy", token, max_age=60)
+    assert second == payload and second is not first
