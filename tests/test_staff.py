@@ -138,6 +138,37 @@ def test_search_by_domain_lists_its_owner_request_and_services(client, world, lo
     assert f'href="/staff/customers/{world["jan"].code}"' in page
 
 
+def test_a_search_reads_six_statements_and_still_shows_each_requests_accounts(
+    client, world, log_in, make
+):
+    """A list of requests reads their accounts and domains, not their parties nor holder
+    changes (which it does not show): a search that looks in every group reads six
+    statements, the session's account included (eight before)."""
+    from sqlalchemy import event
+
+    log_in("staffer")
+    make.payment_request(world["web"], external_id="PR-SIX")
+
+    def statements(text):
+        seen = []
+
+        def count(*args):
+            seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = client.get("/staff/search", query_string={"q": text})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert page.status_code == 200
+        return [s for s in seen if not s.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT"))], page
+
+    found, page = statements(IDN_UNICODE)
+    assert f'href="/staff/requests/{world["request"].id}"' in _page(page)
+    assert "Jan Novák" in _page(page)  # the request's accounts, from the same statements
+    assert len(found) <= 6, found
+
+
 @pytest.mark.parametrize("text", ["9" * 5000, str(2**31), str(2**63), "0", "-1", "%", "_", "'"])
 def test_search_with_odd_input_answers_clearly(client, world, log_in, text):
     log_in("staffer")

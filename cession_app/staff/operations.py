@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import or_, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from .. import audit, mailer, paging
 from ..extensions import db
@@ -31,9 +31,17 @@ from ..transfers import operations as transfer_operations
 SEARCH_LIMIT = 50
 
 
-def _items_with_domains():
-    """Lists name every domain of a request: load its items' services with it."""
-    return selectinload(TransferRequest.items).joinedload(TransferItem.service)
+def _listed():
+    """The loading of requests for a staff list (``staff/_requests.html``): their accounts
+    and every domain (the items' services), not their parties nor holder changes, which the
+    model loads with every request otherwise (two statements a list shows nothing of)."""
+    return (
+        joinedload(TransferRequest.from_account),
+        joinedload(TransferRequest.to_account),
+        selectinload(TransferRequest.items).joinedload(TransferItem.service),
+        lazyload(TransferRequest.parties),
+        lazyload(TransferRequest.holder_changes),
+    )
 
 
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
@@ -133,11 +141,7 @@ def _search_requests(number, domains):
     query = (
         select(TransferRequest)
         .where(transfer_operations.with_domain(domains, or_id=number))
-        .options(
-            joinedload(TransferRequest.from_account),
-            joinedload(TransferRequest.to_account),
-            _items_with_domains(),
-        )
+        .options(*_listed())
         .order_by(TransferRequest.id.desc())
         .limit(SEARCH_LIMIT)
     )
@@ -170,11 +174,7 @@ def awaiting_approval(page, per_page):
     query = (
         select(TransferRequest)
         .where(TransferRequest.state == "approval")
-        .options(
-            joinedload(TransferRequest.from_account),
-            joinedload(TransferRequest.to_account),
-            _items_with_domains(),
-        )
+        .options(*_listed())
         .order_by(TransferRequest.confirmed_at, TransferRequest.id)
     )
     return paging.paginate(query, page, per_page)
@@ -203,7 +203,7 @@ def customer_requests(account, limit=SEARCH_LIMIT):
         select(TransferRequest)
         .join(TransferParty, TransferParty.request_id == TransferRequest.id)
         .where(TransferParty.account_id == account.id)
-        .options(_items_with_domains())
+        .options(*_listed())
         .order_by(TransferRequest.id.desc())
         .limit(limit)
     )
