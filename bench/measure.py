@@ -108,6 +108,22 @@ def executor_rate(url, n_requests, workers, tag, limit=50):
     }
 
 
+def combine_runs(runs):
+    """One figure of several executor runs of as many workers: the mean rate, requests
+    executed twice added up (any run's counts), the first run's split between processes."""
+    missing = next((run for run in runs if "missing" in run), None)
+    if missing is not None:
+        return missing
+    rates = [run["rate"] for run in runs]
+    return {
+        **runs[0],
+        "rate": round(sum(rates) / len(rates), 1) if None not in rates else None,
+        "rates": rates,
+        "runs": len(runs),
+        "duplicates": sum(run["duplicates"] for run in runs),
+    }
+
+
 def _check_once(app, ids):
     """How the batch ended: executed, failed, services moved, audit events of an execution."""
     with app.app_context():

@@ -128,3 +128,20 @@ def test_a_page_is_compared_with_the_bare_route_measured_in_its_own_rounds(monke
     rows = {row["key"]: row for row in figures_for("sqlite", raw, plan)}
     assert rows["page:detail"]["value"] == 0.15  # 150 / 1000, not 150 / 5000
     assert rows["size:detail"]["value"] == 1.2
+
+
+def test_executor_runs_are_combined_into_one_figure_that_keeps_every_duplicate():
+    """The executor runs alternate (one, two, two, one workers on PostgreSQL): each figure
+    is the mean of its runs, and a request executed twice in any run is reported."""
+    from bench.measure import combine_runs
+
+    runs = [
+        {"requests": 300, "workers": 1, "per_process": [300], "rate": 900.0, "duplicates": 0},
+        {"requests": 300, "workers": 1, "per_process": [300], "rate": 1100.0, "duplicates": 1},
+    ]
+    combined = combine_runs(runs)
+    assert combined["rate"] == 1000.0 and combined["rates"] == [900.0, 1100.0]
+    assert combined["duplicates"] == 1 and combined["runs"] == 2
+    assert combine_runs([{"missing": "n/a (execute_due missing)"}]) == {
+        "missing": "n/a (execute_due missing)"
+    }
