@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
@@ -155,11 +155,11 @@ def init_migrations(app):
 
 def _register_extensions(app):
     db.init_app(app)
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
     from .models.transfers import add_dialect_options
 
-    add_dialect_options(uri.split(":")[0].split("+")[0])  # the models as migrated (autogenerate)
-    if uri.startswith("postgresql"):
+    backend = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    add_dialect_options(backend)  # the models as migrated (autogenerate)
+    if backend == "postgresql":
         from . import pgdriver
 
         with app.app_context():

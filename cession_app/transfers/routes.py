@@ -62,7 +62,7 @@ def detail(request_id):
     me = transfer.party_for(current_user.id)
     # ResendForm first, as before: it is always shown (its CSRF token is the session's).
     resend_form = ResendForm()
-    # The answer form only where the page shows it (the template's condition).
+    # The answer form only where the reader is still to answer: the page shows it then.
     answering = me and me.must_confirm and not me.has_acted and transfer.state == "awaiting"
     return render_template(
         "transfers/detail.html",
