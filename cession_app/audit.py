@@ -115,18 +115,18 @@ class HistoryEvent(NamedTuple):
     actor: Account | None
 
 
-def events_of(object_type, object_id):
+def events_of(object_type, object_id, known=None):
     """Every event of one object (with its actor), the oldest first: its history.
 
     Plain rows, not ORM objects: a history is only shown, and the ORM's loading costs about
     80 Python calls per page and 18 per event more. The actors are accounts, mostly the
-    parties a page has already loaded (the session's identity map has them).
+    parties a page has already read: ``known`` ({id: account}) or the session's identity map.
     """
     session = db.session()
     session.flush()  # as the ORM's autoflush would (a no-op on a page that changed nothing)
     values = {"object_type": object_type, "object_id": str(object_id)}
     rows = session.execute(_HISTORY, values).all()
-    actors = _actors({row.actor_id for row in rows if row.actor_id is not None})
+    actors = _actors({row.actor_id for row in rows if row.actor_id is not None}, known or {})
     return [HistoryEvent(*row, actors.get(row.actor_id)) for row in rows]
 
 
@@ -142,16 +142,16 @@ _HISTORY = (
 )
 
 
-def _actors(ids):
-    """{id: Account} of the events' actors: those the session holds, the others read in one
-    statement (or none)."""
+def _actors(ids, known):
+    """{id: Account} of the events' actors: those ``known`` or the session holds, the others
+    read in one statement (or none)."""
     if not ids:
         return {}
     session = db.session()
     held = session.identity_map
     found = {}
     for account_id in ids:
-        account = held.get(identity_key(Account, account_id))
+        account = known.get(account_id) or held.get(identity_key(Account, account_id))
         if account is not None:
             found[account_id] = account
     missing = ids - found.keys()

@@ -28,7 +28,54 @@ DIRECTIONS = ("push", "pull")  # push: to another customer; pull: to my account
 CHANGES = ("both", "owner", "payer")
 
 
-class TransferRequest(db.Model):
+class RequestFacts:
+    """What a request's pages and rules derive from its columns, parties and items.
+
+    Shared by the model and by the read-only rows of the pages that only show a request
+    (``transfers/reading.py``): one definition for both.
+    """
+
+    @property
+    def is_open(self):
+        """True while the request can still be confirmed, declined or cancelled."""
+        return self.state in OPEN_STATES
+
+    @property
+    def domains(self):
+        """The domains (business cases) of the request, the first (primary) one first."""
+        found = [item.service.domain for item in self.items]
+        return list(dict.fromkeys([self.domain, *found]))
+
+    @property
+    def domain_names(self):
+        """The request's domains as one line, for titles and mails."""
+        return ", ".join(self.domains)
+
+    def items_by_domain(self):
+        """[(domain, [items])] in the order of ``domains``."""
+        groups = {domain: [] for domain in self.domains}
+        for item in self.items:
+            groups.setdefault(item.service.domain, []).append(item)
+        return [(domain, items) for domain, items in groups.items() if items]
+
+    @property
+    def whois_domains(self):
+        """The domains with a domain service in the request (the WHOIS notice is per domain)."""
+        return list(
+            dict.fromkeys(i.service.domain for i in self.items if i.service.kind == "domain")
+        )
+
+    def holder_change_for(self, domain):
+        """True when the initiator asked for the registry holder of ``domain`` to change."""
+        asked = self.holder_domains
+        return bool(self.holder_change) and (asked is None or domain in asked)
+
+    def party_for(self, account_id):
+        """The party row of this account, or None."""
+        return next((p for p in self.parties if p.account_id == account_id), None)
+
+
+class TransferRequest(RequestFacts, db.Model):
     """A request to move the owner and/or payer of services of one business case."""
 
     __tablename__ = "transfer_requests"
@@ -85,45 +132,6 @@ class TransferRequest(db.Model):
         lazy="selectin",
     )
 
-    @property
-    def is_open(self):
-        """True while the request can still be confirmed, declined or cancelled."""
-        return self.state in OPEN_STATES
-
-    @property
-    def domains(self):
-        """The domains (business cases) of the request, the first (primary) one first."""
-        found = [item.service.domain for item in self.items]
-        return list(dict.fromkeys([self.domain, *found]))
-
-    @property
-    def domain_names(self):
-        """The request's domains as one line, for titles and mails."""
-        return ", ".join(self.domains)
-
-    def items_by_domain(self):
-        """[(domain, [items])] in the order of ``domains``."""
-        groups = {domain: [] for domain in self.domains}
-        for item in self.items:
-            groups.setdefault(item.service.domain, []).append(item)
-        return [(domain, items) for domain, items in groups.items() if items]
-
-    @property
-    def whois_domains(self):
-        """The domains with a domain service in the request (the WHOIS notice is per domain)."""
-        return list(
-            dict.fromkeys(i.service.domain for i in self.items if i.service.kind == "domain")
-        )
-
-    def holder_change_for(self, domain):
-        """True when the initiator asked for the registry holder of ``domain`` to change."""
-        asked = self.holder_domains
-        return bool(self.holder_change) and (asked is None or domain in asked)
-
-    def party_for(self, account_id):
-        """The party row of this account, or None."""
-        return next((p for p in self.parties if p.account_id == account_id), None)
-
 
 class TransferItem(db.Model):
     """One service in a request, with the owner and payer before and after."""
@@ -168,7 +176,21 @@ def _before_create(table, connection, **kw):
     add_dialect_options(connection.dialect.name)
 
 
-class TransferParty(db.Model):
+class PartyFacts:
+    """What pages and rules derive from a party's columns (the model and its read-only row)."""
+
+    @property
+    def role_list(self):
+        """The roles as a list."""
+        return [r for r in self.roles.split(",") if r]
+
+    @property
+    def has_acted(self):
+        """True once the party has confirmed or declined."""
+        return self.confirmed_at is not None or self.declined_at is not None
+
+
+class TransferParty(PartyFacts, db.Model):
     """An account involved in a request; confirms once whatever its roles."""
 
     __tablename__ = "transfer_parties"
@@ -187,13 +209,3 @@ class TransferParty(db.Model):
 
     request = relationship("TransferRequest", back_populates="parties")
     account = relationship("Account", lazy="joined")
-
-    @property
-    def role_list(self):
-        """The roles as a list."""
-        return [r for r in self.roles.split(",") if r]
-
-    @property
-    def has_acted(self):
-        """True once the party has confirmed or declined."""
-        return self.confirmed_at is not None or self.declined_at is not None

@@ -408,8 +408,12 @@ class LinkRefused(Exception):
         self.message = message
 
 
-def check_link(request_id, token):
-    """The (request, party) a confirmation link is for, or LinkRefused saying why not."""
+def check_link(request_id, token, loader=None):
+    """The (request, party) a confirmation link is for, or LinkRefused saying why not.
+
+    ``loader`` reads the request: ``load_request`` (the default) for a change, a page that
+    only shows it passes ``reading.read_request``.
+    """
     # A link lives as long as the longest lifetime a request may have been given. The
     # setting as this process read it lately (no statement per link): the request's own
     # expiry and state, read below, decide whether it may still be answered.
@@ -432,7 +436,7 @@ def check_link(request_id, token):
         ) from exc
     if not isinstance(payload, dict) or payload.get("r") != request_id:
         raise LinkRefused(400, _l("This confirmation link belongs to another request."))
-    request = load_request(request_id)
+    request = (loader or load_request)(request_id)
     party = request.party_for(payload.get("a")) if request else None
     if party is None or not party.must_confirm:
         raise LinkRefused(400, _l("This confirmation link was not made for this request."))

@@ -23,7 +23,7 @@ from ..errors import render_error
 from ..extensions import limiter
 from ..i18n import fmt_date, parsed_locale, select_timezone
 from ..security import no_store
-from . import bp, labels, operations
+from . import bp, labels, operations, reading
 from . import record as transfer_record
 from .forms import CancelForm, ResendForm, RespondForm
 
@@ -40,9 +40,12 @@ def _register_globals(state):
     )
 
 
-def _visible_request(request_id):
-    """The request with its details, if the current account may see it (404 otherwise)."""
-    transfer = operations.load_request(request_id)
+def _visible_request(request_id, loader=operations.load_request):
+    """The request with its details, if the current account may see it (404 otherwise).
+
+    ``loader``: ``reading.read_request`` for a page that only shows it.
+    """
+    transfer = loader(request_id)
     # The account itself, not the proxy: can_view reads it three times.
     if transfer is None or not operations.can_view(transfer, current_user._get_current_object()):
         abort(404)
@@ -58,7 +61,7 @@ def _detail(transfer):
 @login_required
 def detail(request_id):
     """A request's details (parties and staff only)."""
-    transfer = _visible_request(request_id)
+    transfer = _visible_request(request_id, reading.read_request)
     me = transfer.party_for(current_user.id)
     # ResendForm first, as before: it is always shown (its CSRF token is the session's).
     resend_form = ResendForm()
@@ -67,7 +70,7 @@ def detail(request_id):
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
-        history=audit.events_of("transfer", transfer.id),
+        history=audit.events_of("transfer", transfer.id, reading.accounts_of(transfer)),
         me=me,
         respond_form=RespondForm() if answering else None,
         resend_form=resend_form,
@@ -245,8 +248,10 @@ def _link_locale(account):
 def respond(request_id, token):
     """The page a confirmation link opens: details, Confirm / Decline (only the POST acts)."""
     audit.set_channel("link")
+    # Opening the link only shows the request; answering it loads the request to change it.
+    loader = reading.read_request if request.method == "GET" else operations.load_request
     try:
-        transfer, party = operations.check_link(request_id, token)
+        transfer, party = operations.check_link(request_id, token, loader)
     except operations.LinkRefused as exc:
         return render_error(exc.status, exc.message)
     form = RespondForm()
@@ -263,7 +268,7 @@ def respond_decline(request_id, token):
     """The confirmation step before declining through a link (the POST goes to respond)."""
     audit.set_channel("link")
     try:
-        transfer, party = operations.check_link(request_id, token)
+        transfer, party = operations.check_link(request_id, token, reading.read_request)
     except operations.LinkRefused as exc:
         return render_error(exc.status, exc.message)
     action = url_for("transfers.respond", request_id=request_id, token=token)
