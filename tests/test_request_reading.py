@@ -131,3 +131,18 @@ def test_a_read_request_cannot_be_changed(app, make):
     with pytest.raises(AttributeError, match="read-only"):
         party.confirmed_at = read.created_at
     assert reading.read_request(request.id + 1000) is None
+
+
+def test_a_request_whose_account_is_no_party_still_names_it(app, make):
+    """Its initiator and the accounts it moves between are always parties; were one not
+    (a row removed by hand), the page still names it: it is read on its own."""
+    seller = make.account("seller", name="Jana Prodejová")
+    buyer = make.account("buyer")
+    request = push(make, seller, buyer, make.service(seller, domain="shop.cz"))
+    db.session.commit()
+    db.session.delete(request.party_for(seller.id))
+    db.session.commit()
+    read = reading.read_request(request.id)
+    assert read.party_for(seller.id) is None
+    assert read.initiator.name == read.from_account.name == "Jana Prodejová"
+    assert read.to_account.login == "buyer"
