@@ -60,7 +60,7 @@ class ServiceRow(ReadOnlyRow):
         query = (
             select(PaymentRequest)
             .where(PaymentRequest.service_id == self.id)
-            .order_by(PaymentRequest.issued_on)
+            .order_by(*Service.payment_requests.property.order_by)  # the relationship's
         )
         return db.session.scalars(query).all()
 
