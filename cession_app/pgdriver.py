@@ -5,8 +5,18 @@ psycopg starts a transaction by sending BEGIN alone and waiting for its answer, 
 page paid a round trip (and a command of the server) for it before its first statement.
 Here the driver is left in autocommit mode and the engine sends BEGIN itself, in one
 pipeline with the transaction's first statement: one round trip for both, the same
-transaction (the same BEGIN, the server's default isolation level, every statement of it
-inside, COMMIT or ROLLBACK at its end as before).
+transaction (the same BEGIN, the server's default isolation level, COMMIT or ROLLBACK at
+its end as before).
+
+Under READ COMMITTED (PostgreSQL's default level) the BEGIN waits further: for the first
+statement that is not a plain SELECT (built with ``select()``, without FOR UPDATE). Plain
+SELECTs before it run on their own, as they would inside the transaction: at this level
+each statement takes its own snapshot anyway, and a plain SELECT takes no row lock. So a
+page that only reads opens no transaction on the server and sends no ROLLBACK at its end:
+one round trip less. Anything else (``text()``, INSERT, UPDATE, DELETE, FOR UPDATE, a
+savepoint) begins the transaction and is in it, and so is every statement after it. A
+SELECT that must be inside the transaction for its side effect (an advisory transaction
+lock, ``nextval``) has to be written with ``text()``.
 
 The end of a transaction is sent as a plain statement too: psycopg's own ``rollback()``
 also forgets (and DEALLOCATEs on the server, one more round trip) every prepared
@@ -25,6 +35,7 @@ start the transaction first (``begin_now``).
 from psycopg import Cursor, ServerCursor, errors, generators
 from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy import event
+from sqlalchemy.sql.selectable import Select
 
 IDLE = TransactionStatus.IDLE
 COMMAND_OK = ExecStatus.COMMAND_OK
@@ -127,13 +138,27 @@ def install(engine):
 
 def _needs_begin(connection, context):
     """Whether this statement opens a transaction SQLAlchemy has begun: the server has none
-    yet, the driver does not start one itself, and the connection is not AUTOCOMMIT."""
+    yet, the driver does not start one itself, the connection is not AUTOCOMMIT, and the
+    statement is not a plain SELECT that can wait for it (see the module's docstring)."""
     return (
         connection.autocommit
         and connection.pgconn.transaction_status == IDLE
         and context is not None
         and not context.root_connection._is_autocommit_isolation()
+        and not (_plain_select(context) and _read_committed(context.dialect))
     )
+
+
+def _read_committed(dialect):
+    """Whether the server's default level is READ COMMITTED (a snapshot per statement)."""
+    return getattr(dialect, "default_isolation_level", None) == "READ COMMITTED"
+
+
+def _plain_select(context):
+    """A SELECT built with ``select()``, locking nothing: not text, not FOR UPDATE."""
+    compiled = context.compiled
+    statement = compiled.statement if compiled is not None else None
+    return isinstance(statement, Select) and statement._for_update_arg is None
 
 
 def _end(dbapi_connection, command, method):

@@ -184,3 +184,74 @@ def test_a_lock_taken_by_the_first_statement_is_held_until_the_end(app, backend)
     finally:
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE h16r_l"))
+
+
+def test_plain_selects_open_no_transaction_until_the_first_write(app, make, backend):
+    _postgresql_only(backend)
+    from sqlalchemy import select, update
+
+    from cession_app.models import Account
+
+    me = make.account("novak")
+    name = select(Account.name).where(Account.id == me.id)
+    with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert conn.scalar(name) == "Novak"
+        # a page that only reads: nothing begun on the server, so no ROLLBACK to send
+        assert driver.info.transaction_status.name == "IDLE"
+        conn.execute(update(Account).where(Account.id == me.id).values(name="Changed"))
+        assert driver.info.transaction_status.name == "INTRANS"
+        # from the first write on, every statement is in the transaction: it sees the
+        # change that another connection does not see yet
+        assert conn.scalar(name) == "Changed"
+        with db.engine.connect() as other:
+            assert other.scalar(name) == "Novak"
+        conn.rollback()
+        assert driver.info.transaction_status.name == "IDLE"
+        assert conn.scalar(name) == "Novak"
+
+
+def test_a_select_for_update_begins_the_transaction_and_holds_its_lock(app, make, backend):
+    _postgresql_only(backend)
+    from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
+
+    from cession_app.models import Account
+
+    me = make.account("novak")
+    mine = select(Account.id).where(Account.id == me.id)
+    with db.engine.connect() as holder, db.engine.connect() as other:
+        assert holder.scalar(mine.with_for_update()) == me.id
+        assert holder.connection.driver_connection.info.transaction_status.name == "INTRANS"
+        with pytest.raises(OperationalError, match="could not obtain lock"):
+            other.execute(mine.with_for_update(nowait=True))
+        other.rollback()
+        holder.rollback()
+        assert other.scalar(mine.with_for_update(nowait=True)) == me.id
+        other.rollback()
+
+
+def test_under_another_default_level_a_plain_select_begins_the_transaction(app, backend):
+    """REPEATABLE READ takes one snapshot for the transaction at its first statement: a
+    SELECT before the first write must be in it."""
+    _postgresql_only(backend)
+    from sqlalchemy import create_engine, select
+
+    from cession_app import pgdriver
+    from cession_app.models import Account
+
+    engine = create_engine(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        connect_args={"options": "-c default_transaction_isolation=repeatable\\ read"},
+    )
+    pgdriver.install(engine)
+    try:
+        with engine.connect() as conn:
+            conn.scalar(select(Account.id).limit(1))
+            driver = conn.connection.driver_connection
+            assert driver.info.transaction_status.name == "INTRANS"
+            level = conn.scalar(text("SELECT current_setting(:s)"), {"s": "transaction_isolation"})
+            assert level == "repeatable read"
+            conn.rollback()
+    finally:
+        engine.dispose()
