@@ -13,6 +13,7 @@ from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm.util import identity_key
 
+from . import bulk
 from .extensions import db
 from .models import Account, AuditEvent
 from .models.base import utcnow
@@ -87,7 +88,7 @@ def record_many(events):
     actions = [row["action"] for row in rows]
     table = AuditEvent.__table__
     if not any(webhooks.wanting(action, endpoints) for action in set(actions)):
-        db.session.execute(insert(table), rows)
+        bulk.insert_rows(table, rows)
         return
     # The deliveries name their events, so the ids come back, in the order of the rows:
     # PostgreSQL keeps it (sort_by_parameter_order); SQLite (for which SQLAlchemy would keep

@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, insert, inspect, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 
-from . import addresses, i18n
+from . import addresses, bulk, i18n
 from .extensions import db
 from .i18n import LazyText
 from .i18n import lazy_gettext as _l
@@ -98,8 +98,7 @@ def queue_batch(mails):
     rows are written at once, not kept in the session.
     """
     rows = [_row(**mail) for mail in mails]
-    if rows:
-        db.session.execute(insert(_outbox), rows)
+    bulk.insert_rows(_outbox, rows)
 
 
 def render(template, subject, recipient, account=None, language=None, timezone=None, **context):

@@ -25,11 +25,11 @@ import logging
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, true, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, mailer
+from .. import audit, bulk, mailer
 from ..extensions import db
 from ..holder import operations as holder
 from ..models import Account, AuditEvent, Service, TransferItem, TransferRequest
@@ -306,7 +306,7 @@ def _write_changes(ended, known):
         {"b_id": r.id, "state": r.state, "ended_at": r.ended_at, "failure_reason": r.failure_reason}
         for r, _state, _details, _at in ended
     ]
-    db.session.execute(update(requests).where(requests.c.id == bindparam("b_id")), rows)
+    bulk.update_rows(requests, rows)
     ended_ids = [row["b_id"] for row in rows]
     db.session.execute(update(items).where(items.c.request_id.in_(ended_ids)).values(active=False))
     rows = [
@@ -316,7 +316,7 @@ def _write_changes(ended, known):
         for s in (known.services[item.service_id] for item in r.items)
     ]
     if rows:
-        db.session.execute(update(services).where(services.c.id == bindparam("b_id")), rows)
+        bulk.update_rows(services, rows)
 
 
 def _write_ends(ended, known):

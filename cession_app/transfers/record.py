@@ -16,8 +16,9 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from .. import bulk
 from .. import labels as service_labels
 from ..extensions import db
 from ..i18n import fmt_datetime
@@ -166,8 +167,7 @@ def freeze_batch(records):
         {"request_id": request.id, "content": data, "sha256": digest(data)}
         for request, data in records
     ]
-    if rows:
-        db.session.execute(insert(TransferRecord.__table__), rows)
+    bulk.insert_rows(TransferRecord.__table__, rows)
 
 
 def record_of(request):

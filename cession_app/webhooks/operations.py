@@ -21,10 +21,10 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import audit
+from .. import audit, bulk
 from ..extensions import db
 from ..models import TransferRequest, WebhookDelivery, WebhookEndpoint
 from ..models.base import utcnow
@@ -171,8 +171,7 @@ def queue_batch(events, endpoints):
         for event_id, action in events
         for endpoint in wanting(action, endpoints)
     ]
-    if rows:
-        db.session.execute(insert(WebhookDelivery.__table__), rows)
+    bulk.insert_rows(WebhookDelivery.__table__, rows)
 
 
 def redeliver(delivery, actor=None):
