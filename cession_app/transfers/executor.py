@@ -17,7 +17,8 @@ events are read in one statement each (the accounts come with the parties). At t
 the batch each table is written with one statement, whatever the number of requests: the
 ended requests, their items and the moved services (SQLAlchemy Core; the ORM's unit of work
 is left for what rules and holder tasks change), then the records, the mails, the audit
-events and their webhook deliveries (one INSERT each). 15 statements a batch on PostgreSQL.
+events and their webhook deliveries (one INSERT each; on PostgreSQL a statement with all the
+rows as one parameter, see ``bulk``). 15 statements a batch on PostgreSQL.
 """
 
 import json
