@@ -10,6 +10,7 @@ import time
 
 from sqlalchemy import event, func, select
 
+from cession_app import freeze_startup
 from cession_app.extensions import db
 from cession_app.models import AuditEvent, Service, TransferItem, TransferParty, TransferRequest
 
@@ -64,6 +65,7 @@ def executor_child(url, start_at, limit):
         execute_due = _operations().execute_due
         db.session.execute(select(1))  # connect before the clock starts
         db.session.commit()
+        freeze_startup()  # as ``flask worker`` does
         while time.time() < start_at:
             time.sleep(0.001)
         started, total = time.time(), 0

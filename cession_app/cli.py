@@ -34,8 +34,10 @@ def init_app(app):
 @with_appcontext
 def worker_command(once):
     """Execute confirmed transfers, deliver mail, expire and remind, in a loop."""
-    from . import worker
+    from . import freeze_startup, worker
 
+    if not once:
+        freeze_startup()
     worker.run(once=once)
 
 

@@ -113,3 +113,34 @@ def test_the_wsgi_app_keeps_its_start_up_objects_out_of_full_collections(app):
     assert done.returncode == 0, done.stderr
     frozen, status, collected = json.loads(done.stdout.strip().splitlines()[-1])
     assert frozen > 50_000 and status == 200 and collected
+
+
+def test_the_worker_keeps_its_start_up_objects_out_of_collections_but_not_a_single_pass(app):
+    """``flask worker`` (a loop) freezes what start-up made, as the web workers do: the
+    executor's batches no longer pay for collections over it. ``--once`` (cron, tests) does
+    not: what it froze would never be collected."""
+    import json
+    import os
+    import sys
+
+    probe = (
+        "import gc, json\n"
+        "from cession_app import create_app, worker\n"
+        "app = create_app()\n"
+        "seen = []\n"
+        "worker.run = lambda once=False, stop=None: seen.append(gc.get_freeze_count())\n"
+        "for args in (['worker', '--once'], ['worker']):\n"
+        "    result = app.test_cli_runner().invoke(args=args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "print(json.dumps(seen))\n"
+    )
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "t"}
+    env.update(MAIL_SERVER="")
+    for name in ("FLASK_RUN_FROM_CLI", "FLASK_DEBUG"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    once, loop = json.loads(done.stdout.strip().splitlines()[-1])
+    assert once == 0 and loop > 50_000
