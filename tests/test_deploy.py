@@ -87,31 +87,36 @@ def test_dockerfile_installs_from_the_lock_and_runs_unprivileged():
     assert re.search(r"^redis==", lock, re.M), "Redis rate limits need the redis package"
 
 
-def test_the_wsgi_app_keeps_its_start_up_objects_out_of_full_collections(app):
-    """gunicorn's ``wsgi:app`` freezes what start-up made (``gc.freeze``): a page no longer
-    waits for a full garbage collection over the app's ~150,000 lasting objects; objects
-    made by pages are still collected."""
+def _probe(app, code):
+    """What ``code`` printed last (JSON), run by a fresh Python on the app's database."""
     import json
     import os
     import sys
 
-    probe = (
-        "import gc, json, wsgi\n"
-        "frozen = gc.get_freeze_count()\n"
-        "status = wsgi.app.test_client().get('/login').status_code\n"
-        "class Cycle: pass\n"
-        "a = Cycle(); a.me = a; del a\n"
-        "print(json.dumps([frozen, status, gc.collect() > 0]))\n"
-    )
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "t"}
     env.update(MAIL_SERVER="")
     for name in ("FLASK_RUN_FROM_CLI", "FLASK_DEBUG"):
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    frozen, status, collected = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_wsgi_app_keeps_its_start_up_objects_out_of_full_collections(app):
+    """gunicorn's ``wsgi:app`` freezes what start-up made (``gc.freeze``): a page no longer
+    waits for a full garbage collection over the app's ~150,000 lasting objects; objects
+    made by pages are still collected."""
+    frozen, status, collected = _probe(
+        app,
+        "import gc, json, wsgi\n"
+        "frozen = gc.get_freeze_count()\n"
+        "status = wsgi.app.test_client().get('/login').status_code\n"
+        "class Cycle: pass\n"
+        "a = Cycle(); a.me = a; del a\n"
+        "print(json.dumps([frozen, status, gc.collect() > 0]))\n",
+    )
     assert frozen > 50_000 and status == 200 and collected
 
 
@@ -119,11 +124,8 @@ def test_the_worker_keeps_its_start_up_objects_out_of_collections_but_not_a_sing
     """``flask worker`` (a loop) freezes what start-up made, as the web workers do: the
     executor's batches no longer pay for collections over it. ``--once`` (cron, tests) does
     not: what it froze would never be collected."""
-    import json
-    import os
-    import sys
-
-    probe = (
+    once, loop = _probe(
+        app,
         "import gc, json\n"
         "from cession_app import create_app, worker\n"
         "app = create_app()\n"
@@ -132,15 +134,6 @@ def test_the_worker_keeps_its_start_up_objects_out_of_collections_but_not_a_sing
         "for args in (['worker', '--once'], ['worker']):\n"
         "    result = app.test_cli_runner().invoke(args=args)\n"
         "    assert result.exit_code == 0, result.output\n"
-        "print(json.dumps(seen))\n"
+        "print(json.dumps(seen))\n",
     )
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "t"}
-    env.update(MAIL_SERVER="")
-    for name in ("FLASK_RUN_FROM_CLI", "FLASK_DEBUG"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    once, loop = json.loads(done.stdout.strip().splitlines()[-1])
     assert once == 0 and loop > 50_000
