@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm.util import identity_key
 
 from . import bulk
-from .extensions import db
+from .extensions import db, dialect_name
 from .models import Account, AuditEvent
 from .models.base import utcnow
 
@@ -94,7 +94,7 @@ def record_many(events):
     # PostgreSQL keeps it (sort_by_parameter_order); SQLite (for which SQLAlchemy would keep
     # it by inserting row by row) numbers the rows of an INSERT one after the other in their
     # order, the writer alone, so the ids sorted are in that order too.
-    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    sqlite = dialect_name() == "sqlite"
     written = insert(table).returning(table.c.id, sort_by_parameter_order=not sqlite)
     ids = sorted(db.session.scalars(written, rows))
     webhooks.queue_batch(zip(ids, actions, strict=True), endpoints)

@@ -23,7 +23,7 @@ from functools import cache
 
 from sqlalchemy import JSON, Text, bindparam, cast, column, func, insert, select, update
 
-from .extensions import db
+from .extensions import db, dialect_name
 
 KEY = "b_id"  # in ``update_rows``' rows: the id of the row to change
 
@@ -55,7 +55,7 @@ def update_rows(table, rows):
 
 
 def _postgresql():
-    return db.session.get_bind().dialect.name == "postgresql"
+    return dialect_name() == "postgresql"
 
 
 def _with_defaults(table, rows):

@@ -46,3 +46,9 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = SessionLoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def dialect_name():
+    """The database's SQLAlchemy dialect: "sqlite" or "postgresql" (what differs between
+    them, such as locks and bulk writes, asks here)."""
+    return db.engine.dialect.name

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import case, delete, select, update
 
-from ..extensions import db
+from ..extensions import db, dialect_name
 from ..models import LoginThrottle
 from ..models.base import utcnow
 
@@ -52,7 +52,7 @@ def wait_after(failures):
 def _upsert(key, now):
     # Only the dialect in use: importing SQLAlchemy's postgresql package costs a SQLite
     # web worker 2.4 MB.
-    if db.engine.dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
