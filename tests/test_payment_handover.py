@@ -8,8 +8,9 @@ from sqlalchemy import select
 from cession_app import worker
 from cession_app.extensions import db
 from cession_app.models import AuditEvent, PaymentRequest
-from cession_app.transfers import operations
+from cession_app.transfers import operations, reading
 from tests.lifecycle_helpers import fresh, link_for, push
+from tests.test_billing import count_statements
 from tests.test_transfer_wizard import requests_in_db, submit, text
 
 
@@ -138,3 +139,28 @@ def test_the_wizard_offers_the_handover_and_the_review_lists_it(case, client, lo
     assert submit(client, run).status_code == 302
     [created] = requests_in_db()
     assert created.handover_payments == [old.external_id]
+
+
+def test_several_services_hand_over_in_their_order_read_at_once(case, make, client, smtp):
+    """The buyer's link page lists the payment request of each service of the request, in
+    the order of the request's services; they are read in one statement, however many
+    services there are."""
+    seller, buyer, svc, first = case
+    others = [make.service(seller, domain="shop.cz", kind=kind) for kind in ("webhosting", "email")]
+    later = [make.payment_request(s, amount="100.00", currency="CZK", due_in=8) for s in others]
+    request = push(make, seller, buyer, svc, *others, take_over_payments=True)
+    db.session.commit()
+    shown = reading.read_request(request.id)
+    by_service = {pr.service_id: pr.external_id for pr in (first, *later)}
+    in_order = [by_service[item.service_id] for item in shown.items]
+
+    with count_statements() as seen:
+        handed = operations.handed_over_payments(shown)
+    assert [pr.external_id for _service, pr in handed] == in_order
+    assert len(seen) == 1
+
+    worker.run_once()
+    confirm(client, smtp, seller)
+    page = text(client.get(link_for(smtp, buyer.email)))
+    places = [page.index(f"<li>{external_id} (") for external_id in in_order]
+    assert places == sorted(places)

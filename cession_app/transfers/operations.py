@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import addresses, audit, mailer, site_settings, tokens
 from ..accounts import two_factor
-from ..extensions import db
+from ..extensions import db, dialect_name
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
@@ -146,16 +146,21 @@ def open_payment_ids(services, change):
 
 
 def handed_over_payments(request):
-    """(service, payment request) of the open payment requests the request hands over."""
+    """(service, payment request) of the open payment requests the request hands over, in
+    the order of its items, each service's oldest first: read in one statement."""
     ids = set(request.handover_payments or ())
     if not ids:  # most requests hand nothing over: no need to load any payment request
         return []
-    return [
-        (item.service, pr)
-        for item in request.items
-        for pr in item.service.payment_requests
-        if pr.external_id in ids and pr.is_open
-    ]
+    services = {item.service_id: item.service for item in request.items}
+    query = (
+        select(PaymentRequest)
+        .where(PaymentRequest.service_id.in_(services), PaymentRequest.external_id.in_(ids))
+        .order_by(PaymentRequest.issued_on, PaymentRequest.id)
+    )
+    found = {}
+    for pr in db.session.scalars(query):
+        found.setdefault(pr.service_id, []).append(pr)
+    return [(services[sid], pr) for sid in services for pr in found.get(sid, ()) if pr.is_open]
 
 
 def must_take_over(request, party):
@@ -607,7 +612,7 @@ def can_view(request, account):
 
 
 def _is_sqlite():
-    return db.engine.dialect.name == "sqlite"
+    return dialect_name() == "sqlite"
 
 
 def _lock(request_id, states=OPEN_STATES):
