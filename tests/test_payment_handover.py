@@ -164,3 +164,34 @@ def test_several_services_hand_over_in_their_order_read_at_once(case, make, clie
     page = text(client.get(link_for(smtp, buyer.email)))
     places = [page.index(f"<li>{external_id} (") for external_id in in_order]
     assert places == sorted(places)
+
+
+def test_support_confirms_for_the_new_payer_only_with_its_acceptance(
+    case, make, client, smtp, log_in, vnu
+):
+    """Support confirming on behalf of the new payer must say that it accepted the payment
+    requests it takes over, as the customer ticks it itself; the old payer's form has no
+    such tick."""
+    seller, buyer, svc, _old = case
+    make.account("staffer", staff=True, name="Petr Support")
+    request = push(make, seller, buyer, svc, take_over_payments=True)
+    db.session.commit()
+    log_in("staffer")
+    tick = "The customer accepts the unpaid payment requests listed above and will pay them"
+    page = client.get(f"/staff/requests/{request.id}")
+    assert text(page).count(tick) == 1
+    vnu.add("staff request with a handover", page.get_data(as_text=True))
+    assert not vnu.errors()
+    url = f"/staff/requests/{request.id}/parties/{buyer.id}/confirm"
+    data = {"reason": "Mailbox is dead", "reference": "ID card checked at the office"}
+
+    refused = text(client.post(url, data=data, follow_redirects=True))
+    assert "confirm on their behalf only once they have accepted them" in refused
+    assert fresh(request.id).party_for(buyer.id).confirmed_at is None
+
+    done = text(client.post(url, data={**data, "take_over_payments": "y"}, follow_redirects=True))
+    assert "Confirmed on behalf of Karel Kupec" in done
+    assert fresh(request.id).party_for(buyer.id).confirmed_at is not None
+    seller_url = f"/staff/requests/{request.id}/parties/{seller.id}/confirm"
+    done = text(client.post(seller_url, data=data, follow_redirects=True))
+    assert "Everyone has confirmed" in done

@@ -119,6 +119,10 @@ class ConfirmOnBehalfForm(Form):
         filters=[_strip],
         description=_l("E.g. written request of 2 December, ID card checked at the office."),
     )
+    # Only asked when this customer, as the new payer, takes over unpaid payment requests.
+    take_over_payments = BooleanField(
+        _l("The customer accepts the unpaid payment requests listed above and will pay them")
+    )
     submit = SubmitField(_l("Confirm on behalf of this customer"))
 
 

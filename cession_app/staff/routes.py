@@ -285,7 +285,12 @@ def confirm_on_behalf(request_id, account_id):
         return _to_request(transfer)
     try:
         transfer = transfers.confirm_on_behalf(
-            transfer, party, current_user, form.reason.data, form.reference.data
+            transfer,
+            party,
+            current_user,
+            form.reason.data,
+            form.reference.data,
+            take_over_payments=form.take_over_payments.data,
         )
     except transfers.ActionRefused as exc:
         flash(str(exc.message), "error")

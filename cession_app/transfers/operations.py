@@ -855,10 +855,20 @@ def send_link_elsewhere(request, party, address, actor, reason):
     return address
 
 
-def confirm_on_behalf(request, party, actor, reason, reference):
-    """Staff confirm for a party whose identity they checked (e.g. its mailbox is dead)."""
+def confirm_on_behalf(request, party, actor, reason, reference, take_over_payments=False):
+    """Staff confirm for a party whose identity they checked (e.g. its mailbox is dead). A
+    new payer taking over unpaid payment requests must have accepted them, as when it
+    confirms itself (``take_over_payments``: staff say that it has)."""
     request = _locked_or_refuse(request, ("awaiting",))
     party = _staff_party(request, party.account_id)
+    if must_take_over(request, party) and not take_over_payments:
+        db.session.rollback()
+        raise ActionRefused(
+            _l(
+                "This customer becomes the payer of the unpaid payment requests listed: confirm"
+                " on their behalf only once they have accepted them, and tick that they have."
+            )
+        )
     now = utcnow()
     party.confirmed_at = now
     audit.record(
