@@ -169,6 +169,14 @@ def must_take_over(request, party):
     return bool(request.handover_payments) and "payer_to" in party.role_list
 
 
+def _refuse_unless_taken_over(request, party, accepted, message):
+    """A new payer's confirmation (its own or support's) is refused, nothing changed, until
+    it has accepted the unpaid payment requests it takes over."""
+    if must_take_over(request, party) and not accepted:
+        db.session.rollback()
+        raise ActionRefused(message)
+
+
 def provider_today(now=None):
     """Today in the provider's time zone: scheduled requests take effect by its calendar."""
     zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
@@ -743,14 +751,15 @@ def confirm(request, party, password=None, take_over_payments=False):
     """
     request = _locked_or_refuse(request, ("awaiting",))
     party = _acting_party(request, party.account_id)
-    if must_take_over(request, party) and not take_over_payments:
-        db.session.rollback()
-        raise ActionRefused(
-            _l(
-                "To confirm, please tick that you take over the unpaid payment requests"
-                " listed; otherwise decline, or ask for them to be paid first."
-            )
-        )
+    _refuse_unless_taken_over(
+        request,
+        party,
+        take_over_payments,
+        _l(
+            "To confirm, please tick that you take over the unpaid payment requests"
+            " listed; otherwise decline, or ask for them to be paid first."
+        ),
+    )
     if password_needed(party):
         _check_confirm_password(request, party, password)
     now = utcnow()
@@ -861,14 +870,15 @@ def confirm_on_behalf(request, party, actor, reason, reference, take_over_paymen
     confirms itself (``take_over_payments``: staff say that it has)."""
     request = _locked_or_refuse(request, ("awaiting",))
     party = _staff_party(request, party.account_id)
-    if must_take_over(request, party) and not take_over_payments:
-        db.session.rollback()
-        raise ActionRefused(
-            _l(
-                "This customer becomes the payer of the unpaid payment requests listed: confirm"
-                " on their behalf only once they have accepted them, and tick that they have."
-            )
-        )
+    _refuse_unless_taken_over(
+        request,
+        party,
+        take_over_payments,
+        _l(
+            "This customer becomes the payer of the unpaid payment requests listed: confirm"
+            " on their behalf only once they have accepted them, and tick that they have."
+        ),
+    )
     now = utcnow()
     party.confirmed_at = now
     audit.record(
