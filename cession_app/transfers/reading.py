@@ -21,7 +21,7 @@ from functools import cached_property
 from sqlalchemy import bindparam, select
 
 from ..extensions import db
-from ..models import Account, HolderChange, PaymentRequest, Service, TransferItem
+from ..models import Account, HolderChange, Service, TransferItem
 from ..models.transfers import PartyFacts, RequestFacts, TransferParty, TransferRequest
 
 
@@ -55,16 +55,6 @@ class AccountRow(ReadOnlyRow):
 
 class ServiceRow(ReadOnlyRow):
     """A service of a request's item."""
-
-    @cached_property
-    def payment_requests(self):
-        """Its payment requests, oldest first, read when a page asks (a handover shows them)."""
-        query = (
-            select(PaymentRequest)
-            .where(PaymentRequest.service_id == self.id)
-            .order_by(*Service.payment_requests.property.order_by)  # the relationship's
-        )
-        return db.session.scalars(query).all()
 
 
 class ItemRow(ReadOnlyRow):
