@@ -30,6 +30,7 @@ def test_every_page_carries_the_brand(client, make, log_in):
     assert "<title>My services · Acme Hosting</title>" in page
     assert 'src="/static/brand/logo.svg?v=' in page and "<span>Acme Hosting</span>" in page
     assert 'href="/brand.css"' in page
+    assert '<link rel="icon" href="/static/brand/logo.svg?v=' in page  # the browser tab's
     assert "Acme Hosting s.r.o., Dlouhá 1, Praha" in page
     assert '<a href="mailto:help@acme.test">help@acme.test</a>' in page
     assert '<a href="tel:+420222333444">+420 222 333 444</a>' in page
@@ -71,6 +72,12 @@ def test_the_default_brand_is_neutral(app, client):
     assert "<title>Log in · Customer panel</title>" in page
     assert 'src="/static/brand/logo.svg?v=' in page
     assert "tel:" not in page and "Terms of service" not in page
+
+
+def test_without_a_logo_no_page_names_an_icon(app, client):
+    app.config["BRAND_LOGO"] = ""
+    page = client.get("/login").text
+    assert "<img" not in page.split("</header>")[0] and 'rel="icon"' not in page
 
 
 def test_pages_show_the_support_address_a_process_read_lately(app, client, make, monkeypatch):

@@ -19,7 +19,7 @@ SUMMARY = {
     "en": "Zofia Wrona moves 3 services of wrona-studio.pl to your account",
     "pl": "Zofia Wrona przenosi 3 usługi domeny wrona-studio.pl na Twoje konto",
     "cs": "Zofia Wrona převádí 3 služby domény wrona-studio.pl na váš účet",
-    "de": "Zofia Wrona überträgt 3 Dienste von wrona-studio.pl auf Ihr Kundenkonto",
+    "de": "Zofia Wrona überträgt 3 Dienste von wrona-studio.pl auf Ihren Kunden-Account",
 }
 BUTTON = {
     "en": "Confirm or decline the transfer",
