@@ -16,6 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from . import bulk
 from .extensions import db, dialect_name
 from .models import Account, AuditEvent
+from .models.accounts import accounts_by_id
 from .models.base import utcnow
 
 USER_AGENT_MAX = 300
@@ -157,7 +158,5 @@ def _actors(ids, known):
             found[account_id] = account
     missing = ids - found.keys()
     if missing:
-        found.update(
-            (a.id, a) for a in session.scalars(select(Account).where(Account.id.in_(missing)))
-        )
+        found.update(accounts_by_id(missing))
     return found

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 
+import functools
+
 from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -7,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import ARRAY, MetaData, any_, bindparam
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -52,3 +54,32 @@ def dialect_name():
     """The database's SQLAlchemy dialect: "sqlite" or "postgresql" (what differs between
     them, such as locks and bulk writes, asks here)."""
     return db.engine.dialect.name
+
+
+def one_of(column, name):
+    """``column`` is one of the values of the list given as parameter ``name`` (a list).
+
+    PostgreSQL: ``column = ANY(:name)``, one array parameter, so the statement's SQL is the
+    same for any number of values (psycopg prepares it once). Elsewhere ``IN``, expanded
+    into one placeholder a value at each execution (about ten Python calls a value, and
+    on PostgreSQL new SQL for each new count). Depends on the dialect: a statement that
+    uses it is built in an application context (see ``built_once``)."""
+    if dialect_name() == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def built_once(build):
+    """The statement ``build()`` returns, built at its first use and kept per database
+    dialect (for statements that use ``one_of``); call the result to get it."""
+    kept = {}
+
+    @functools.wraps(build)
+    def statement():
+        name = dialect_name()
+        found = kept.get(name)
+        if found is None:
+            found = kept[name] = build()
+        return found
+
+    return statement

@@ -255,3 +255,35 @@ def test_under_another_default_level_a_plain_select_begins_the_transaction(app, 
             conn.rollback()
     finally:
         engine.dispose()
+
+
+def test_a_list_of_ids_is_one_parameter_on_postgresql(app, make, backend):
+    """``one_of``: the same rows as IN; on PostgreSQL one array parameter, so the statement
+    is the same SQL for any number of ids (psycopg prepares it once)."""
+    from sqlalchemy import event
+
+    from cession_app.models.accounts import accounts_by_id
+
+    accounts = [make.account(name) for name in ("novak", "kowalska", "mueller")]
+    ids = [a.id for a in accounts]
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert accounts_by_id([]) == {}
+        assert {i: a.login for i, a in accounts_by_id(ids[:1]).items()} == {ids[0]: "novak"}
+        found = accounts_by_id({*ids, 999999})  # any iterable; an unknown id finds nothing
+        assert {i: a.login for i, a in found.items()} == dict(
+            zip(ids, ("novak", "kowalska", "mueller"), strict=True)
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert len(seen) == 2  # no statement for no ids
+    if backend == "postgresql":
+        assert seen[0][0] == seen[1][0] and "ANY" in seen[0][0]
+        assert sorted(seen[1][1]["ids"]) == sorted([*ids, 999999])
+    else:
+        assert seen[0][0] != seen[1][0]  # IN (?) and IN (?, ?, ?, ?)

@@ -5,11 +5,11 @@ import string
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String, Text, false
+from sqlalchemy import Boolean, String, Text, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import passwords
-from ..extensions import db
+from ..extensions import built_once, db, one_of
 from .base import UTCDateTime
 
 
@@ -60,3 +60,17 @@ class Account(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<Account {self.code}>"
+
+
+@built_once
+def _accounts_by_id():
+    return select(Account).where(one_of(Account.id, "ids"))
+
+
+def accounts_by_id(ids):
+    """{id: Account} of the accounts of ``ids`` (any iterable of ids), in one statement
+    (built once), or none for no ids."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.scalars(_accounts_by_id(), {"ids": ids})}

@@ -22,7 +22,8 @@ from ..extensions import db
 from ..html import safe_html
 from ..i18n import date_formatter
 from ..labels import kind_label, role_label
-from ..models import Account, PaymentRequest, Service, TransferItem, TransferParty
+from ..models import PaymentRequest, Service, TransferItem, TransferParty
+from ..models.accounts import accounts_by_id
 from . import operations
 from .operations import OpenRequestMark
 
@@ -122,7 +123,7 @@ def services_by_case(account_id):
     ]
     ids = ({s.owner_id for s in services} | {s.payer_id for s in services}) - {account_id}
     if ids:
-        people = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+        people = accounts_by_id(ids)
         for service in services:
             service.owner = people.get(service.owner_id)
             service.payer = people.get(service.payer_id)

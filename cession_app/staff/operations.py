@@ -25,6 +25,7 @@ from ..models import (
     TransferParty,
     TransferRequest,
 )
+from ..models.accounts import accounts_by_id as models_accounts_by_id
 from ..models.outbox import FAILED
 from ..transfers import operations as transfer_operations
 
@@ -387,10 +388,7 @@ def known_actions():
 
 def accounts_by_id(ids):
     """{id: account} of the given ids (for the names in event details)."""
-    ids = {i for i in ids if isinstance(i, int)}
-    if not ids:
-        return {}
-    return {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    return models_accounts_by_id({i for i in ids if isinstance(i, int)})
 
 
 # ---------------------------------------------------------------- outbox

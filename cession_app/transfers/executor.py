@@ -31,7 +31,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, bulk, mailer
-from ..extensions import db
+from ..extensions import built_once, db, dialect_name, one_of
 from ..holder import operations as holder
 from ..models import Account, AuditEvent, Service, TransferItem, TransferRequest
 from ..models.base import utcnow
@@ -143,12 +143,7 @@ def _read_batch(batch):
     service_ids = [item.service_id for request in batch for item in request.items]
     services = _lock_services(service_ids)
     holders = {}
-    query = select(TransferItem.service_id, TransferItem.request_id).where(
-        # '= true', not 'IS true': only then can the partial unique index serve it.
-        TransferItem.active == true(),
-        TransferItem.service_id.in_(service_ids),
-    )
-    for service_id, request_id in db.session.execute(query):
+    for service_id, request_id in db.session.execute(_holders(), {"services": service_ids}):
         holders.setdefault(service_id, set()).add(request_id)
     events = _events_of([request.id for request in batch])
     account_ids = set()
@@ -159,12 +154,20 @@ def _read_batch(batch):
     )
 
 
-def _events_of(request_ids):
-    """The recorded events of requests, the oldest first: {request id: [rows]}."""
-    events = {}
-    if not request_ids:
-        return events
-    query = (
+@built_once
+def _holders():
+    """The open requests that hold the services ``services`` (a list of ids)."""
+    return select(TransferItem.service_id, TransferItem.request_id).where(
+        # '= true', not 'IS true': only then can the partial unique index serve it.
+        TransferItem.active == true(),
+        one_of(TransferItem.service_id, "services"),
+    )
+
+
+@built_once
+def _events():
+    """The recorded events of the requests ``requests`` (a list of ids as text)."""
+    return (
         select(
             AuditEvent.object_id,
             AuditEvent.created_at,
@@ -173,13 +176,18 @@ def _events_of(request_ids):
             AuditEvent.channel,
             AuditEvent.ip,
         )
-        .where(
-            AuditEvent.object_type == "transfer",
-            AuditEvent.object_id.in_([str(request_id) for request_id in request_ids]),
-        )
+        .where(AuditEvent.object_type == "transfer", one_of(AuditEvent.object_id, "requests"))
         .order_by(AuditEvent.id)
     )
-    for row in db.session.execute(query):
+
+
+def _events_of(request_ids):
+    """The recorded events of requests, the oldest first: {request id: [rows]}."""
+    events = {}
+    if not request_ids:
+        return events
+    wanted = {"requests": [str(request_id) for request_id in request_ids]}
+    for row in db.session.execute(_events(), wanted):
         events.setdefault(int(row.object_id), []).append(row)
     return events
 
@@ -195,16 +203,23 @@ def _codes(batch, account_ids):
     return codes
 
 
-def _lock_services(service_ids):
+@built_once
+def _services_locked():
+    """The services ``services`` (a list of ids) with their payment requests, read anew;
+    PostgreSQL: locked until the end of the transaction."""
     query = (
         select(Service)
-        .where(Service.id.in_(service_ids))
+        .where(one_of(Service.id, "services"))
         .options(selectinload(Service.payment_requests))
         .execution_options(populate_existing=True)
     )
-    if not ops._is_sqlite():
+    if dialect_name() != "sqlite":
         query = query.with_for_update(of=Service)
-    return {s.id: s for s in db.session.scalars(query)}
+    return query
+
+
+def _lock_services(service_ids):
+    return {s.id: s for s in db.session.scalars(_services_locked(), {"services": service_ids})}
 
 
 def execute_batch(batch, savepoints=True):
@@ -299,17 +314,22 @@ def _set(record, **values):
         set_committed_value(record, key, value)
 
 
+@built_once
+def _let_go():
+    """The items of the requests ``requests`` (a list of ids) no longer hold their services."""
+    items = TransferItem.__table__
+    return update(items).where(one_of(items.c.request_id, "requests")).values(active=False)
+
+
 def _write_changes(ended, known):
     """The ended requests, their items let go and their services moved: a statement each."""
-    requests, items = TransferRequest.__table__, TransferItem.__table__
-    services = Service.__table__
+    requests, services = TransferRequest.__table__, Service.__table__
     rows = [
         {"b_id": r.id, "state": r.state, "ended_at": r.ended_at, "failure_reason": r.failure_reason}
         for r, _state, _details, _at in ended
     ]
     bulk.update_rows(requests, rows)
-    ended_ids = [row["b_id"] for row in rows]
-    db.session.execute(update(items).where(items.c.request_id.in_(ended_ids)).values(active=False))
+    db.session.execute(_let_go(), {"requests": [row["b_id"] for row in rows]})
     rows = [
         {"b_id": s.id, "owner_id": s.owner_id, "payer_id": s.payer_id, "moved_at": s.moved_at}
         for r, state, _details, _at in ended

@@ -20,7 +20,7 @@ from functools import cached_property
 
 from sqlalchemy import bindparam, select
 
-from ..extensions import db
+from ..extensions import built_once, db, one_of
 from ..models import Account, HolderChange, Service, TransferItem
 from ..models.transfers import PartyFacts, RequestFacts, TransferParty, TransferRequest
 
@@ -106,7 +106,11 @@ _READ_REQUEST = (
     .where(_requests.c.id == bindparam("request_id"))
     .order_by(_parties.c.id, _items.c.id)
 )
-_READ_ACCOUNTS = select(_accounts).where(_accounts.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@built_once
+def _read_accounts():
+    return select(_accounts).where(one_of(_accounts.c.id, "ids"))
 
 
 def read_request(request_id):
@@ -130,7 +134,7 @@ def read_request(request_id):
     named = (request.initiator_id, request.from_account_id, request.to_account_id)
     missing = [account_id for account_id in named if account_id not in accounts]
     if missing:  # every one of them is a party; read any that is not all the same
-        for row in db.session.execute(_READ_ACCOUNTS, {"ids": missing}):
+        for row in db.session.execute(_read_accounts(), {"ids": missing}):
             accounts[row.id] = AccountRow.of(_ACCOUNT, row)
     request._set("initiator", accounts.get(request.initiator_id))
     request._set("from_account", accounts.get(request.from_account_id))

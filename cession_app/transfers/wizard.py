@@ -25,10 +25,11 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import paging
 from ..addresses import ValidAddress
-from ..extensions import db
+from ..extensions import built_once, db, one_of
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
+from ..models.accounts import accounts_by_id
 from ..models.transfers import CHANGES
 from ..widgets import Form
 from . import labels, operations, rules
@@ -527,7 +528,7 @@ def summarize(case, state, initiator):
     ]
     parties = rules.parties(triples)
     ids = {a for s, o, p in triples for a in (s.owner_id, s.payer_id, o, p)}
-    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    accounts = accounts_by_id(ids)
     services = [(s, accounts[o], accounts[p]) for s, o, p in triples]
     confirming, notified = [], []
     for account_id, (roles, must_confirm) in sorted(parties.items()):
@@ -627,6 +628,17 @@ def _overview_statements():
 _OVERVIEW, _OVERVIEW_COUNT = _overview_statements()
 
 
+@built_once
+def _overview_items():
+    """The domain and kind of each item of the requests ``requests`` (a list of ids)."""
+    return (
+        select(TransferItem.request_id, Service.domain, Service.kind)
+        .join(Service, Service.id == TransferItem.service_id)
+        .where(one_of(TransferItem.request_id, "requests"))
+        .order_by(TransferItem.request_id, TransferItem.id)
+    )
+
+
 class OverviewLine:
     """What the overview shows of a request's services: its domains (``domain_names``)
     and the kinds of its items, each as one line."""
@@ -635,18 +647,13 @@ class OverviewLine:
 
 
 def overview_lines(requests):
-    """{request id: OverviewLine} for a page of requests, from one statement: the domain and
-    kind of each item, without loading the items and services (160 and 130 objects for
-    the bench's 50 requests)."""
+    """{request id: OverviewLine} for a page of requests, from one statement (built once):
+    the domain and kind of each item, without loading the items and services (160 and 130
+    objects for the bench's 50 requests)."""
     found = {r.id: ([r.domain], []) for r in requests}
     if not found:
         return {}
-    rows = db.session.execute(
-        select(TransferItem.request_id, Service.domain, Service.kind)
-        .join(Service, Service.id == TransferItem.service_id)
-        .where(TransferItem.request_id.in_(list(found)))
-        .order_by(TransferItem.request_id, TransferItem.id)
-    )
+    rows = db.session.execute(_overview_items(), {"requests": list(found)}).all()
     kinds = {}
     for request_id, domain, kind in rows:
         domains, names = found[request_id]
