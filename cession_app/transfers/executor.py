@@ -110,7 +110,7 @@ def claim_batch(today, size, request_ids=None):
     due = [table.c.state == "confirmed", _due(table.c.execute_on, today)]
     if request_ids is not None:
         due.append(table.c.id.in_(request_ids))
-    if ops._is_sqlite():
+    if dialect_name() == "sqlite":
         first = select(table.c.id).where(*due).order_by(table.c.id).limit(size)
         db.session.execute(
             update(table).where(table.c.id.in_(first.scalar_subquery())).values(state=table.c.state)
@@ -126,7 +126,7 @@ def claim_batch(today, size, request_ids=None):
         .options(selectinload(TransferRequest.items), selectinload(TransferRequest.parties))
         .execution_options(populate_existing=True)
     )
-    if ops._is_sqlite():
+    if dialect_name() == "sqlite":
         return db.session.scalars(query.order_by(TransferRequest.id)).all()
     # "id + 0": PostgreSQL would otherwise walk the primary key from the oldest request and
     # filter out every ended one (100k rows at 1M services, 15 ms a claim); this way it reads
