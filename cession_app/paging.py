@@ -32,8 +32,8 @@ def paginate(query, page, per_page):
 
 
 class RowPagination(Pagination):
-    """A page of rows from a Core statement built once (``paginate_rows``). The statement's
-    last column is the count of all its rows (``count() OVER ()``), so a page that has
+    """A page of items from a Core statement built once (``paginate_rows``). The statement's
+    last column is the count of all its items (``count() OVER ()``), so a page that has
     rows needs no count statement."""
 
     def _query_items(self):
@@ -41,7 +41,7 @@ class RowPagination(Pagination):
         values = {**args["values"], "limit": self.per_page, "offset": self._query_offset}
         rows = db.session.execute(args["rows"], values).all()
         self._total = rows[0][-1] if rows else None
-        return [args["make"](row) for row in rows]
+        return args["make"](rows)
 
     def _query_count(self):
         if self._total is not None:
@@ -52,8 +52,9 @@ class RowPagination(Pagination):
 
 def paginate_rows(rows, count, values, make, page, per_page):
     """One page of the Core statement ``rows`` (with ``limit`` and ``offset`` bind
-    parameters, and the count of all its rows as its last column), each row made into an
-    item by ``make``; ``count`` counts them when the page has no rows. As ``paginate``: a
+    parameters, and the count of all its items as its last column), its rows made into the
+    page's items by ``make`` (a list of rows in, a list of items out: an item may take
+    several rows); ``count`` counts them when the page has no rows. As ``paginate``: a
     page past the end shows the last page."""
     found = RowPagination(
         page=clamp(page), per_page=per_page, error_out=False,

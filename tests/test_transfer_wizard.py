@@ -515,6 +515,55 @@ def test_overview_uses_a_fixed_number_of_queries(app, make, client, log_in):
     assert len(few) == len(many) <= 6
 
 
+def test_a_page_of_the_overview_holds_whole_requests_with_all_their_services(
+    app, make, client, log_in
+):
+    """The page's requests are read with their services in one statement: a page of two
+    requests of three services each shows both with every service, and counts requests."""
+    app.config["PAGE_SIZE"] = 2
+    me = make.account("novak")
+    other = make.account("svoboda")
+    for n, domain in enumerate(("first.cz", "second.cz", "third.cz")):
+        ids = [
+            factories.service(me, domain=domain, kind=kind).id
+            for kind in ("webhosting", "email", "domain")
+        ]
+        created = operations.create_request(
+            me, direction="push", domain=domain, other=other, service_ids=ids
+        )
+        created.created_at = utcnow() - timedelta(minutes=30 - n)
+    empty = operations.create_request(  # its items removed below: a request without any
+        me, direction="push", domain="gone.cz", other=other,
+        service_ids=[factories.service(me, domain="gone.cz").id],
+    )  # fmt: skip
+    empty.created_at = utcnow() - timedelta(minutes=60)
+    db.session.execute(TransferItem.__table__.delete().where(TransferItem.request_id == empty.id))
+    db.session.commit()
+    log_in("novak")
+    seen = []
+
+    def count(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        page1 = text(client.get("/transfers/"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    rows = re.findall(r'<tr data-request="\d+">(.*?)</tr>', page1, re.S)
+    assert len(rows) == 2 and "Page 1 of 2" in page1
+    assert "third.cz" in rows[0] and "second.cz" in rows[1] and "first.cz" not in page1
+    for row in rows:
+        assert "Domain, E-mail, Webhosting" in " ".join(row.split())
+    reads = [s for s in seen if not s.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT"))]
+    assert len(reads) == 2  # the session check, then the page with its services
+    page2 = text(client.get("/transfers/?page=2"))
+    rows = re.findall(r'<tr data-request="\d+">(.*?)</tr>', page2, re.S)
+    assert len(rows) == 2 and "Page 2 of 2" in page2
+    assert "first.cz" in rows[0] and "gone.cz" in rows[1]
+    assert "Domain, E-mail, Webhosting" in " ".join(rows[0].split())
+
+
 # ---------------------------------------------------------------- CSRF
 def _token(page):
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

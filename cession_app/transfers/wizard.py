@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import paging
 from ..addresses import ValidAddress
-from ..extensions import built_once, db, one_of
+from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
 from ..models import Account, Service, TransferItem, TransferParty, TransferRequest
@@ -547,16 +547,17 @@ def summarize(case, state, initiator):
 # ---------------------------------------------------------------- overview
 def requests_page(account_id, page, per_page):
     """One page of the account's requests (as initiator or party), newest first, as
-    ``OverviewRequest`` rows (the overview shows a few columns of each and its accounts'
-    names): one statement for the page and the count of all (another for the count only
-    when the page is empty), both built once."""
+    ``OverviewRequest`` rows (the overview shows a few columns of each, its accounts'
+    names and its ``line`` of domains and kinds): one statement for the page with its items
+    and the count of all (another for the count only when the page is empty), both built
+    once."""
     return paging.paginate_rows(
-        _OVERVIEW, _OVERVIEW_COUNT, {"account": account_id}, _overview_request, page, per_page
+        _OVERVIEW, _OVERVIEW_COUNT, {"account": account_id}, _overview_requests, page, per_page
     )
 
 
 class OverviewRequest:
-    """A request as the overview shows it, read as one row, not as ORM objects."""
+    """A request as the overview shows it, read as rows (one per item), not as ORM objects."""
 
     __slots__ = (
         "id",
@@ -568,6 +569,7 @@ class OverviewRequest:
         "to_account_id",
         "from_account",
         "to_account",
+        "line",
     )
     COLUMNS = __slots__[:7]
 
@@ -581,23 +583,50 @@ class OverviewAccount:
         self.name, self.code = name, code
 
 
-def _overview_request(row):
-    found = OverviewRequest()
-    (
-        found.id,
-        found.created_at,
-        found.domain,
-        found.state,
-        found.execute_on,
-        found.from_account_id,
-        found.to_account_id,
-    ) = row[:7]
-    found.from_account = OverviewAccount(row[7], row[8])
-    found.to_account = OverviewAccount(row[9], row[10])
-    return found
+class OverviewLine:
+    """What the overview shows of a request's services: its domains (the request's, then
+    its items' in their order, each once) and the kinds of its items, each as one line."""
+
+    __slots__ = ("domains", "kinds")
+
+
+def _overview_requests(rows):
+    """The page's ``OverviewRequest``s from its rows: a request's rows follow each other,
+    one per item (or one with no item), each with the item's domain and kind."""
+    found, kinds = {}, {}
+    for row in rows:
+        entry = found.get(row[0])
+        if entry is None:
+            request = OverviewRequest()
+            (
+                request.id,
+                request.created_at,
+                request.domain,
+                request.state,
+                request.execute_on,
+                request.from_account_id,
+                request.to_account_id,
+            ) = row[:7]
+            request.from_account = OverviewAccount(row[7], row[8])
+            request.to_account = OverviewAccount(row[9], row[10])
+            entry = found[request.id] = (request, [request.domain], [])
+        domain, kind = row[11], row[12]
+        if kind is not None:  # None: a request without items
+            entry[1].append(domain)
+            if kind not in kinds:
+                kinds[kind] = str(kind_label(kind))
+            entry[2].append(kinds[kind])
+    for request, domains, names in found.values():
+        line = request.line = OverviewLine()
+        line.domains = ", ".join(dict.fromkeys(domains))
+        line.kinds = ", ".join(names)
+    return [request for request, _domains, _names in found.values()]
 
 
 def _overview_statements():
+    """The page of requests with their items' domains and kinds (the page is chosen first,
+    its items joined to it: one row per item; the count of all requests last), and the
+    count alone."""
     account = bindparam("account")
     mine = union(
         select(TransferParty.request_id).where(TransferParty.account_id == account),
@@ -605,14 +634,14 @@ def _overview_statements():
     )
     table = TransferRequest.__table__
     source, target = Account.__table__.alias("source"), Account.__table__.alias("target")
-    rows = (
+    chosen = (
         select(
             *(table.c[name] for name in OverviewRequest.COLUMNS),
-            source.c.name,
-            source.c.code,
-            target.c.name,
-            target.c.code,
-            func.count().over(),
+            source.c.name.label("from_name"),
+            source.c.code.label("from_code"),
+            target.c.name.label("to_name"),
+            target.c.code.label("to_code"),
+            func.count().over().label("total"),
         )
         .join(source, source.c.id == table.c.from_account_id)
         .join(target, target.c.id == table.c.to_account_id)
@@ -620,50 +649,25 @@ def _overview_statements():
         .order_by(table.c.created_at.desc(), table.c.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
+        .subquery("chosen")
+    )
+    item, service = TransferItem.__table__, Service.__table__
+    rows = (
+        select(
+            *(column for column in chosen.c if column.name != "total"),
+            service.c.domain,
+            service.c.kind,
+            chosen.c.total,
+        )
+        .select_from(
+            chosen.outerjoin(item, item.c.request_id == chosen.c.id).outerjoin(
+                service, service.c.id == item.c.service_id
+            )
+        )
+        .order_by(chosen.c.created_at.desc(), chosen.c.id.desc(), item.c.id)
     )
     count = select(func.count()).select_from(mine.subquery())
     return rows, count
 
 
 _OVERVIEW, _OVERVIEW_COUNT = _overview_statements()
-
-
-@built_once
-def _overview_items():
-    """The domain and kind of each item of the requests ``requests`` (a list of ids)."""
-    return (
-        select(TransferItem.request_id, Service.domain, Service.kind)
-        .join(Service, Service.id == TransferItem.service_id)
-        .where(one_of(TransferItem.request_id, "requests"))
-        .order_by(TransferItem.request_id, TransferItem.id)
-    )
-
-
-class OverviewLine:
-    """What the overview shows of a request's services: its domains (``domain_names``)
-    and the kinds of its items, each as one line."""
-
-    __slots__ = ("domains", "kinds")
-
-
-def overview_lines(requests):
-    """{request id: OverviewLine} for a page of requests, from one statement (built once):
-    the domain and kind of each item, without loading the items and services (160 and 130
-    objects for the bench's 50 requests)."""
-    found = {r.id: ([r.domain], []) for r in requests}
-    if not found:
-        return {}
-    rows = db.session.execute(_overview_items(), {"requests": list(found)}).all()
-    kinds = {}
-    for request_id, domain, kind in rows:
-        domains, names = found[request_id]
-        domains.append(domain)
-        if kind not in kinds:
-            kinds[kind] = str(kind_label(kind))
-        names.append(kinds[kind])
-    lines = {}
-    for request_id, (domains, names) in found.items():
-        line = lines[request_id] = OverviewLine()
-        line.domains = ", ".join(dict.fromkeys(domains))
-        line.kinds = ", ".join(names)
-    return lines

@@ -21,12 +21,7 @@ def index():
         return redirect(url_for(".wizard_start", direction="push", domain=domain))
     page_size = current_app.config["PAGE_SIZE"]
     requests = wizard.requests_page(current_user.id, page_arg(), page_size)
-    return render_template(
-        "transfers/index.html",
-        requests=requests,
-        lines=wizard.overview_lines(requests.items),
-        **_labels(),
-    )
+    return render_template("transfers/index.html", requests=requests, **_labels())
 
 
 def _labels():
