@@ -66,3 +66,42 @@ def test_a_payer_who_is_no_party_sees_the_lock_without_a_link(client, make, log_
     log_in("payer")
     row = _row(client.get("/services/").text, svc)
     assert "In an open transfer request" in row and "/transfers/requests/" not in row
+
+
+def test_my_services_shows_every_unpaid_payment_request_the_oldest_first(client, make, log_in):
+    """Read with the services in one statement: each unpaid one, in the order issued; paid
+    and cancelled ones not; a service without any shows none, and no service twice."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import event
+
+    from cession_app.extensions import db
+
+    me = make.account("novak")
+    billed = make.service(me, domain="novak.cz", kind="domain")
+    today = date.today()
+    make.payment_request(billed, amount="30.00", issued_on=today - timedelta(days=1))
+    make.payment_request(billed, amount="10.00", issued_on=today - timedelta(days=30))
+    make.payment_request(billed, amount="77.00", paid_on=today)
+    cancelled = make.payment_request(billed, amount="88.00")
+    cancelled.cancelled_on = today
+    db.session.commit()
+    clean = make.service(me, domain="novak.cz", kind="webhosting")
+    log_in("novak")
+    seen = []
+
+    def count(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/services/").text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    row = _row(page, billed)
+    assert row.count("badge-unpaid") == 2 and row.index("10.00") < row.index("30.00")
+    assert "77.00" not in page and "88.00" not in page
+    assert "badge-unpaid" not in _row(page, clean)
+    assert page.count(f'data-service="{billed.external_id}"') == 1
+    reads = [s for s in seen if "services" in s or "payment_requests" in s]
+    assert len(reads) == 1 and "payment_requests" in reads[0]  # one statement for both

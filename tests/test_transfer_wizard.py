@@ -555,8 +555,8 @@ def test_a_page_of_the_overview_holds_whole_requests_with_all_their_services(
     assert "third.cz" in rows[0] and "second.cz" in rows[1] and "first.cz" not in page1
     for row in rows:
         assert "Domain, E-mail, Webhosting" in " ".join(row.split())
-    reads = [s for s in seen if not s.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT"))]
-    assert len(reads) == 2  # the session check, then the page with its services
+    reads = [s for s in seen if "transfer_requests" in s or "transfer_items" in s]
+    assert len(reads) == 1 and "services.kind" in reads[0]  # the page with its services
     page2 = text(client.get("/transfers/?page=2"))
     rows = re.findall(r'<tr data-request="\d+">(.*?)</tr>', page2, re.S)
     assert len(rows) == 2 and "Page 2 of 2" in page2

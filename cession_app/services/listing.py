@@ -12,6 +12,9 @@ one. The template shows the results as they are.
 
 import re
 from collections import OrderedDict
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from flask import get_template_attribute, url_for
 from jinja2.utils import url_quote
@@ -32,7 +35,7 @@ class ListedService:
     """A service as My services shows it, read without the ORM (50 services are 50 rows,
     not 50 objects with their history): its columns, its owner and payer when they are
     not the reader (else None), the open request it is locked in (``OpenRequestMark``, or
-    None) and its unpaid payment requests (rows)."""
+    None) and its unpaid payment requests (``UnpaidRow``)."""
 
     __slots__ = (
         "id",
@@ -65,72 +68,74 @@ class ListedService:
         self.payment_requests = []
 
 
+class UnpaidRow(NamedTuple):
+    """An unpaid payment request of a listed service, with what its badge shows."""
+
+    service_id: int
+    external_id: str
+    payer_id: int | None
+    amount: Decimal
+    currency: str
+    due_on: date
+
+
 def _services_statement():
-    """The reader's services with the open request each is locked in and whether the
-    reader is one of its parties (a service is in one open request at most; an account
-    is a request's party once): one row a service, the reader's id bound as ``account``."""
+    """The reader's services with the open request each is locked in, whether the reader
+    is one of its parties (a service is in one open request at most; an account is a
+    request's party once) and its unpaid payment requests: one row a service and unpaid
+    payment request (one for a service without any), the reader's id bound as ``account``.
+    """
     table, item, party = Service.__table__, TransferItem.__table__, TransferParty.__table__
+    pr = PaymentRequest.__table__
     account = bindparam("account")
     return (
-        select(*(table.c[name] for name in ListedService.COLUMNS), item.c.request_id, party.c.id)
+        select(
+            *(table.c[name] for name in ListedService.COLUMNS),
+            item.c.request_id,
+            party.c.id,
+            *(pr.c[name] for name in UnpaidRow._fields[1:]),
+        )
         .outerjoin(item, and_(item.c.service_id == table.c.id, item.c.active == true()))
         .outerjoin(
             party, and_(party.c.request_id == item.c.request_id, party.c.account_id == account)
         )
+        .outerjoin(
+            pr,
+            and_(
+                pr.c.service_id == table.c.id, pr.c.paid_on.is_(None), pr.c.cancelled_on.is_(None)
+            ),
+        )
         .where(or_(table.c.owner_id == account, table.c.payer_id == account))
-        .order_by(table.c.domain, table.c.kind, table.c.id)
+        # a service's unpaid payment requests the oldest first
+        .order_by(table.c.domain, table.c.kind, table.c.id, pr.c.issued_on, pr.c.id)
     )
 
 
-def _unpaid_statement():
-    """The unpaid payment requests of the services the reader owns or pays (``account``),
-    as rows with what the badges show, the oldest first."""
-    pr, table = PaymentRequest.__table__, Service.__table__
-    account = bindparam("account")
-    return (
-        select(
-            pr.c.service_id,
-            pr.c.external_id,
-            pr.c.payer_id,
-            pr.c.amount,
-            pr.c.currency,
-            pr.c.due_on,
-        )
-        .join(table, table.c.id == pr.c.service_id)
-        .where(
-            or_(table.c.owner_id == account, table.c.payer_id == account),
-            pr.c.paid_on.is_(None),
-            pr.c.cancelled_on.is_(None),
-        )
-        .order_by(pr.c.issued_on, pr.c.id)
-    )
-
-
-# Built once: their SQL is compiled and cached once too.
+# Built once: its SQL is compiled and cached once too.
 _SERVICES = _services_statement()
-_UNPAID = _unpaid_statement()
+_WIDTH = len(ListedService.COLUMNS) + 2  # a row's service (and open request) columns
 
 
 def services_by_case(account_id):
     """The account's services (as owner or payer) as ``ListedService``, grouped by business
-    case (domain): the services with their open requests, then their unpaid payment
-    requests, and other owners and payers only when there are some."""
-    values = {"account": account_id}
+    case (domain): the services with their open requests and unpaid payment requests, in
+    one statement, then other owners and payers only when there are some."""
+    services = []
+    service = None
     # .all(): every row in one fetch (iterating a result fetches row by row, which costs
     # psycopg five Python calls a row)
-    services = [
-        ListedService(account_id, *row) for row in db.session.execute(_SERVICES, values).all()
-    ]
+    for row in db.session.execute(_SERVICES, {"account": account_id}).all():
+        if service is None or service.id != row[0]:
+            service = ListedService(account_id, *row[:_WIDTH])
+            services.append(service)
+        if row[_WIDTH] is not None:  # None: a service without unpaid payment requests
+            service.payment_requests.append(UnpaidRow(service.id, *row[_WIDTH:]))
     ids = ({s.owner_id for s in services} | {s.payer_id for s in services}) - {account_id}
     if ids:
         people = accounts_by_id(ids)
         for service in services:
             service.owner = people.get(service.owner_id)
             service.payer = people.get(service.payer_id)
-    if services:
-        by_id = {s.id: s for s in services}
-        for pr in db.session.execute(_UNPAID, values).all():
-            by_id[pr.service_id].payment_requests.append(pr)
     cases = OrderedDict()
     for service in services:
         cases.setdefault(service.domain, []).append(service)
