@@ -633,36 +633,37 @@ def _overview_statements():
         select(TransferRequest.id).where(TransferRequest.initiator_id == account),
     )
     table = TransferRequest.__table__
-    source, target = Account.__table__.alias("source"), Account.__table__.alias("target")
     chosen = (
         select(
             *(table.c[name] for name in OverviewRequest.COLUMNS),
-            source.c.name.label("from_name"),
-            source.c.code.label("from_code"),
-            target.c.name.label("to_name"),
-            target.c.code.label("to_code"),
             func.count().over().label("total"),
         )
-        .join(source, source.c.id == table.c.from_account_id)
-        .join(target, target.c.id == table.c.to_account_id)
         .where(table.c.id.in_(mine))
         .order_by(table.c.created_at.desc(), table.c.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery("chosen")
     )
+    # The accounts, items and services of the page's requests only (joined after the page
+    # is chosen: the server looks up nothing for the requests of other pages).
+    source, target = Account.__table__.alias("source"), Account.__table__.alias("target")
     item, service = TransferItem.__table__, Service.__table__
     rows = (
         select(
-            *(column for column in chosen.c if column.name != "total"),
+            *(chosen.c[name] for name in OverviewRequest.COLUMNS),
+            source.c.name,
+            source.c.code,
+            target.c.name,
+            target.c.code,
             service.c.domain,
             service.c.kind,
             chosen.c.total,
         )
         .select_from(
-            chosen.outerjoin(item, item.c.request_id == chosen.c.id).outerjoin(
-                service, service.c.id == item.c.service_id
-            )
+            chosen.join(source, source.c.id == chosen.c.from_account_id)
+            .join(target, target.c.id == chosen.c.to_account_id)
+            .outerjoin(item, item.c.request_id == chosen.c.id)
+            .outerjoin(service, service.c.id == item.c.service_id)
         )
         .order_by(chosen.c.created_at.desc(), chosen.c.id.desc(), item.c.id)
     )
