@@ -73,9 +73,8 @@ def test_my_services_shows_every_unpaid_payment_request_the_oldest_first(client,
     and cancelled ones not; a service without any shows none, and no service twice."""
     from datetime import date, timedelta
 
-    from sqlalchemy import event
-
     from cession_app.extensions import db
+    from tests.test_billing import count_statements
 
     me = make.account("novak")
     billed = make.service(me, domain="novak.cz", kind="domain")
@@ -88,16 +87,8 @@ def test_my_services_shows_every_unpaid_payment_request_the_oldest_first(client,
     db.session.commit()
     clean = make.service(me, domain="novak.cz", kind="webhosting")
     log_in("novak")
-    seen = []
-
-    def count(*args):
-        seen.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_statements() as seen:
         page = client.get("/services/").text
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     row = _row(page, billed)
     assert row.count("badge-unpaid") == 2 and row.index("10.00") < row.index("30.00")
     assert "77.00" not in page and "88.00" not in page

@@ -14,6 +14,7 @@ from cession_app.models import TransferItem, TransferRequest
 from cession_app.models.base import utcnow
 from cession_app.transfers import operations
 from tests import factories
+from tests.test_billing import count_statements
 
 COUNTERPARTY_MESSAGE = (
     "We could not find another customer account with these details."
@@ -540,16 +541,8 @@ def test_a_page_of_the_overview_holds_whole_requests_with_all_their_services(
     db.session.execute(TransferItem.__table__.delete().where(TransferItem.request_id == empty.id))
     db.session.commit()
     log_in("novak")
-    seen = []
-
-    def count(*args):
-        seen.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_statements() as seen:
         page1 = text(client.get("/transfers/"))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     rows = re.findall(r'<tr data-request="\d+">(.*?)</tr>', page1, re.S)
     assert len(rows) == 2 and "Page 1 of 2" in page1
     assert "third.cz" in rows[0] and "second.cz" in rows[1] and "first.cz" not in page1
