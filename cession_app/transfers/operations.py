@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import addresses, audit, mailer, site_settings, tokens
 from ..accounts import two_factor
-from ..extensions import db, dialect_name
+from ..extensions import built_once, db, dialect_name, one_of
 from ..i18n import fmt_date, fmt_datetime, fmt_money, lazy_ngettext
 from ..i18n import lazy_gettext as _l
 from ..labels import kind_label
@@ -145,6 +145,19 @@ def open_payment_ids(services, change):
     return [pr.external_id for s in services for pr in s.payment_requests if pr.is_open]
 
 
+@built_once
+def _payment_requests_of():
+    """The payment requests ``ids`` (external ids) of the services ``services`` (ids),
+    each service's oldest first."""
+    return (
+        select(PaymentRequest)
+        .where(
+            one_of(PaymentRequest.service_id, "services"), one_of(PaymentRequest.external_id, "ids")
+        )
+        .order_by(PaymentRequest.issued_on, PaymentRequest.id)
+    )
+
+
 def handed_over_payments(request):
     """(service, payment request) of the open payment requests the request hands over, in
     the order of its items, each service's oldest first: read in one statement."""
@@ -152,13 +165,9 @@ def handed_over_payments(request):
     if not ids:  # most requests hand nothing over: no need to load any payment request
         return []
     services = {item.service_id: item.service for item in request.items}
-    query = (
-        select(PaymentRequest)
-        .where(PaymentRequest.service_id.in_(services), PaymentRequest.external_id.in_(ids))
-        .order_by(PaymentRequest.issued_on, PaymentRequest.id)
-    )
     found = {}
-    for pr in db.session.scalars(query):
+    wanted = {"services": list(services), "ids": list(ids)}
+    for pr in db.session.scalars(_payment_requests_of(), wanted):
         found.setdefault(pr.service_id, []).append(pr)
     return [(services[sid], pr) for sid in services for pr in found.get(sid, ()) if pr.is_open]
 
